@@ -1,0 +1,70 @@
+//! Prints one line per conformance suite: `SUITE: N passed, N failed`.
+//! Usage: mailsleuth-conformance [DATA_DIR] [--only NAME] [--verbose]
+//! Exit status: 0 all passed; 1 a test failed; 2 a dataset is missing or bad usage.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let mut data_dir: Option<PathBuf> = None;
+    let mut only: Vec<String> = Vec::new();
+    let mut verbose = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--verbose" | "-v" => verbose = true,
+            "--only" => match args.next() {
+                Some(n) => only.push(n),
+                None => {
+                    eprintln!("--only needs a suite name");
+                    return ExitCode::from(2);
+                }
+            },
+            "-h" | "--help" => {
+                println!("usage: conformance [DATA_DIR] [--only NAME]... [--verbose]");
+                return ExitCode::SUCCESS;
+            }
+            other if data_dir.is_none() && !other.starts_with('-') => data_dir = Some(PathBuf::from(other)),
+            other => {
+                eprintln!("unexpected argument: {other}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let data_dir = data_dir.unwrap_or_else(|| PathBuf::from("../shared/data"));
+    if !data_dir.is_dir() {
+        eprintln!("conformance: data folder {} not found", data_dir.display());
+        return ExitCode::from(2);
+    }
+    let mut missing = false;
+    let mut failed = false;
+    for (name, runner) in mailsleuth::conformance::suites() {
+        if !only.is_empty() && !only.iter().any(|o| name.split('/').any(|n| n == o) || name == o) {
+            continue;
+        }
+        match runner(&data_dir) {
+            Ok(results) => {
+                for r in results {
+                    println!("{}: {} passed, {} failed", r.name, r.passed, r.failed);
+                    failed |= r.failed > 0;
+                    if verbose || r.failed > 0 {
+                        for n in r.notes.iter().take(if verbose { usize::MAX } else { 20 }) {
+                            eprintln!("  {}: {n}", r.name);
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                println!("{name}: dataset missing: {e}");
+                missing = true;
+            }
+        }
+    }
+    if missing {
+        ExitCode::from(2)
+    } else if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

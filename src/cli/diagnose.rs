@@ -1,0 +1,153 @@
+//! `mailsleuth diagnose SENDER ...`: the main job.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::{exit, Env};
+use crate::diagnose::{Context, Diagnosis, Options};
+use crate::render::text::{self, Style};
+
+#[derive(Debug, clap::Args)]
+pub struct DiagnoseArgs {
+    /// The sender address that was rejected (RFC 5322 forms such as `"Shop" <billing@shop.example>` are fine).
+    pub sender: String,
+    /// The IP address the mail was sent from.
+    #[arg(long)]
+    pub ip: Option<IpAddr>,
+    /// The HELO/EHLO name the sending host used.
+    #[arg(long)]
+    pub helo: Option<String>,
+    /// The recipient the mail was for.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The rejection text the server sent (e.g. "553 5.1.7 Sender address rejected").
+    #[arg(long, conflicts_with = "bounce")]
+    pub reply: Option<String>,
+    /// A bounce message (RFC 3464 report or an MTA's own format) to start from.
+    #[arg(long, value_name = "FILE")]
+    pub bounce: Option<PathBuf>,
+    /// Skip DNS blocklist queries.
+    #[arg(long)]
+    pub no_dnsbl: bool,
+    /// Add a DNS blocklist zone (repeatable).
+    #[arg(long, value_name = "ZONE")]
+    pub dnsbl: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct JsonDoc<'a> {
+    schema_version: u32,
+    command: &'static str,
+    #[serde(flatten)]
+    diagnosis: &'a Diagnosis,
+}
+
+pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
+    let dns = match env.dns().await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("mailsleuth: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let mut reply = args.reply.as_deref().map(crate::reply::parse);
+    let mut sender_raw = args.sender.clone();
+    let mut recipient = args.to.clone();
+    if let Some(path) = &args.bounce {
+        match crate::bounce::read_for_diagnosis(path) {
+            Ok(b) => {
+                if reply.is_none() {
+                    reply = b.reply;
+                }
+                if recipient.is_none() {
+                    recipient = b.recipient;
+                }
+                if sender_raw.is_empty() {
+                    if let Some(s) = b.sender {
+                        sender_raw = s;
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("mailsleuth: {}: {e}", path.display());
+                return ExitCode::from(exit::USAGE);
+            }
+        }
+    }
+    let sender = crate::address::parse_input(&sender_raw).ok();
+    let ctx = Context {
+        resolver: dns.resolver.clone(),
+        sender_raw,
+        sender,
+        ip: args.ip,
+        helo: args.helo.clone(),
+        recipient,
+        reply,
+        from_header: None,
+        dkim_domains: Vec::new(),
+        dkim_selectors: Vec::new(),
+        options: Options { no_dnsbl: args.no_dnsbl, dnsbl_zones: args.dnsbl.clone() },
+    };
+    let diagnosis = crate::diagnose::diagnose(&ctx).await;
+    if env.global.json {
+        crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "diagnose", diagnosis: &diagnosis });
+    } else {
+        print!("{}", render_text(&diagnosis, Style { color: env.color }, env.global.trace_dns));
+    }
+    ExitCode::from(diagnosis.exit_code())
+}
+
+/// The human report: causes first, then what could not be checked, then the rest.
+pub fn render_text(d: &Diagnosis, style: Style, trace_dns: bool) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("{} {}\n", style.bold("mailsleuth diagnose"), style.bold(&d.sender)));
+    let mut facts = Vec::new();
+    if let Some(ip) = &d.ip {
+        facts.push(format!("ip {ip}"));
+    }
+    if let Some(h) = &d.helo {
+        facts.push(format!("helo {h}"));
+    }
+    if let Some(r) = &d.recipient {
+        facts.push(format!("to {r}"));
+    }
+    facts.push(format!("dns {}", d.dns_source));
+    out.push_str(&format!("{}\n", style.dim(&facts.join(" · "))));
+    if let Some(r) = &d.reply {
+        let codes = [r.code.map(|c| c.to_string()), r.enhanced.map(|e| e.to_string())].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        out.push_str(&format!("{} {} {}\n", style.dim("reply:"), style.bold(&codes), r.text));
+    }
+    out.push('\n');
+    if d.causes.is_empty() {
+        out.push_str(&format!("{}\n", style.heading("No probable cause found")));
+        out.push_str("  Nothing checked here explains a rejection of this sender.\n");
+    } else {
+        out.push_str(&format!("{}\n", style.heading("Probable causes, most likely first")));
+        for c in &d.causes {
+            out.push_str(&format!("\n {}. ", c.rank));
+            let block = text::finding(style, &c.finding, "");
+            out.push_str(block.trim_start());
+            out.push_str(&format!("        {} {}\n", style.dim("why:"), style.dim(&c.why.join("; "))));
+        }
+    }
+    if !d.unchecked.is_empty() {
+        out.push_str(&format!("\n{}\n", style.heading("Could not check")));
+        for f in &d.unchecked {
+            out.push_str(&text::finding(style, f, "  "));
+        }
+    }
+    if !d.findings.is_empty() {
+        out.push_str(&format!("\n{}\n", style.heading("Other findings")));
+        for f in &d.findings {
+            out.push_str(&text::finding(style, f, "  "));
+        }
+    }
+    if trace_dns {
+        out.push_str(&format!("\n{}\n", style.heading("DNS queries")));
+        out.push_str(&text::dns_log(style, &d.dns_queries));
+    }
+    out
+}

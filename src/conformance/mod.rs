@@ -1,0 +1,39 @@
+//! Conformance suites, run by `scripts/conformance [DATA_DIR]` (the
+//! `mailsleuth-conformance` binary): one line per suite, `SUITE: N passed, N failed`.
+//! Each suite reads a dataset laid out like ../shared/data and fails loudly when missing.
+
+use std::path::Path;
+
+/// The outcome of one suite.
+#[derive(Debug, Clone, Default)]
+pub struct SuiteResult {
+    pub name: String,
+    pub passed: usize,
+    pub failed: usize,
+    /// One line per failure (and per documented deviation), for `--verbose`.
+    pub notes: Vec<String>,
+}
+
+impl SuiteResult {
+    pub fn new(name: &str) -> Self {
+        SuiteResult { name: name.to_string(), ..Default::default() }
+    }
+    pub fn check(&mut self, ok: bool, what: impl FnOnce() -> String) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+            self.notes.push(what());
+        }
+    }
+}
+
+/// A suite: its name and its runner. A runner returns Err when its dataset is missing.
+pub type Runner = fn(&Path) -> Result<Vec<SuiteResult>, String>;
+
+/// Every suite the project supports, in print order. Each module appends its own here.
+pub fn suites() -> Vec<(&'static str, Runner)> {
+    vec![
+        // ("rfc7208/rfc4408", crate::spf::conformance::run),
+    ]
+}

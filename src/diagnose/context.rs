@@ -1,0 +1,48 @@
+//! What a diagnosis knows before any check runs: the inputs and the resolver.
+
+use std::net::IpAddr;
+
+use crate::address::Mailbox;
+use crate::dns::Resolver;
+use crate::reply::Reply;
+
+/// Options that switch checks on or off.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Skip DNS blocklist queries (`--no-dnsbl`).
+    pub no_dnsbl: bool,
+    /// Extra or replacement DNSBL zones (`--dnsbl ZONE`).
+    pub dnsbl_zones: Vec<String>,
+}
+
+/// Everything a check may look at. Checks read it; none of them change it.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub resolver: Resolver,
+    /// The sender as the user typed it.
+    pub sender_raw: String,
+    /// The parsed sender, when it parses.
+    pub sender: Option<Mailbox>,
+    /// The sending IP (`--ip`), if known.
+    pub ip: Option<IpAddr>,
+    /// The HELO/EHLO name (`--helo`), if known.
+    pub helo: Option<String>,
+    /// The recipient (`--to`), if known.
+    pub recipient: Option<String>,
+    /// The rejection reply (from `--reply`, a bounce's Diagnostic-Code, or a probe).
+    pub reply: Option<Reply>,
+    /// The From header domain, when it differs from the envelope sender (e.g. from a bounce).
+    pub from_header: Option<String>,
+    /// DKIM d= domains seen (e.g. in a bounced message's headers).
+    pub dkim_domains: Vec<String>,
+    /// DKIM selectors seen, as (domain, selector).
+    pub dkim_selectors: Vec<(String, String)>,
+    pub options: Options,
+}
+
+impl Context {
+    /// The sender's domain as DNS sees it (A-labels, lower case).
+    pub fn sender_domain(&self) -> Option<&str> {
+        self.sender.as_ref().and_then(|m| m.domain_ascii())
+    }
+}

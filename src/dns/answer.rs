@@ -1,0 +1,276 @@
+//! Classified DNS answers.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use serde::Serialize;
+
+/// The record types the checks ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum RType {
+    A,
+    Aaaa,
+    Mx,
+    Txt,
+    Ptr,
+    Cname,
+    Ns,
+    Soa,
+    /// The obsolete SPF RR type (99), looked at only to warn about it.
+    Spf,
+    Ds,
+}
+
+impl RType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RType::A => "A",
+            RType::Aaaa => "AAAA",
+            RType::Mx => "MX",
+            RType::Txt => "TXT",
+            RType::Ptr => "PTR",
+            RType::Cname => "CNAME",
+            RType::Ns => "NS",
+            RType::Soa => "SOA",
+            RType::Spf => "SPF",
+            RType::Ds => "DS",
+        }
+    }
+    pub fn parse(s: &str) -> Option<RType> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "A" => RType::A,
+            "AAAA" => RType::Aaaa,
+            "MX" => RType::Mx,
+            "TXT" => RType::Txt,
+            "PTR" => RType::Ptr,
+            "CNAME" => RType::Cname,
+            "NS" => RType::Ns,
+            "SOA" => RType::Soa,
+            "SPF" => RType::Spf,
+            "DS" => RType::Ds,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for RType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What became of a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// At least one record of the asked type.
+    Records,
+    /// The name does not exist.
+    NxDomain,
+    /// The name exists but has no record of this type.
+    NoData,
+    /// The server said it failed (SERVFAIL).
+    ServFail,
+    /// The server refused to answer (REFUSED).
+    Refused,
+    /// No answer in time.
+    Timeout,
+    /// Anything else: network errors, unexpected rcodes, invalid names.
+    Error,
+}
+
+impl Outcome {
+    /// True for answers that say nothing about the data: a check must report
+    /// "could not check", never "missing".
+    pub fn is_failure(self) -> bool {
+        matches!(self, Outcome::ServFail | Outcome::Refused | Outcome::Timeout | Outcome::Error)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Records => "records",
+            Outcome::NxDomain => "NXDOMAIN",
+            Outcome::NoData => "NODATA",
+            Outcome::ServFail => "SERVFAIL",
+            Outcome::Refused => "REFUSED",
+            Outcome::Timeout => "timeout",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One record, in the shape the checks need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rec {
+    A(Ipv4Addr),
+    Aaaa(Ipv6Addr),
+    Mx { preference: u16, exchange: String },
+    /// The character-strings of one TXT (or SPF) record, as sent.
+    Txt(Vec<Vec<u8>>),
+    Ptr(String),
+    Cname(String),
+    Ns(String),
+    Soa { mname: String, rname: String, serial: u32, minimum: u32 },
+    Other(String),
+}
+
+impl Rec {
+    /// The TXT strings joined without separators (RFC 7208 §3.3, RFC 6376 §3.6.2.2).
+    pub fn txt_joined(&self) -> Option<String> {
+        match self {
+            Rec::Txt(parts) => {
+                let bytes: Vec<u8> = parts.iter().flatten().copied().collect();
+                Some(String::from_utf8_lossy(&bytes).into_owned())
+            }
+            _ => None,
+        }
+    }
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self {
+            Rec::A(a) => Some(IpAddr::V4(*a)),
+            Rec::Aaaa(a) => Some(IpAddr::V6(*a)),
+            _ => None,
+        }
+    }
+}
+
+fn quote_txt(parts: &[Vec<u8>]) -> String {
+    parts
+        .iter()
+        .map(|p| {
+            let mut s = String::from("\"");
+            for &b in p {
+                match b {
+                    b'"' | b'\\' => {
+                        s.push('\\');
+                        s.push(b as char);
+                    }
+                    0x20..=0x7e => s.push(b as char),
+                    _ => s.push_str(&format!("\\{b:03}")),
+                }
+            }
+            s.push('"');
+            s
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl fmt::Display for Rec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rec::A(a) => write!(f, "{a}"),
+            Rec::Aaaa(a) => write!(f, "{a}"),
+            Rec::Mx { preference, exchange } => write!(f, "{preference} {exchange}."),
+            Rec::Txt(parts) => f.write_str(&quote_txt(parts)),
+            Rec::Ptr(n) | Rec::Cname(n) | Rec::Ns(n) => write!(f, "{n}."),
+            Rec::Soa { mname, rname, serial, minimum } => write!(f, "{mname}. {rname}. {serial} (minimum {minimum})"),
+            Rec::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A classified answer to one (name, type) query.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The name asked (normalized: lower case, no trailing dot).
+    pub name: String,
+    pub rtype: RType,
+    pub outcome: Outcome,
+    /// Records of the asked type only (CNAMEs followed are in `cnames`).
+    pub records: Vec<Rec>,
+    /// CNAME links followed to reach the answer, as (owner, target).
+    pub cnames: Vec<(String, String)>,
+    /// Smallest TTL of the answer records, or the negative TTL.
+    pub ttl: Option<u32>,
+    pub elapsed_ms: f64,
+    /// The server(s) that answered, as far as the backend knows.
+    pub server: String,
+    /// For failures: what went wrong, in words.
+    pub error: Option<String>,
+}
+
+impl Answer {
+    pub fn failed(name: &str, rtype: RType, outcome: Outcome, why: impl Into<String>, server: &str) -> Self {
+        Answer {
+            name: name.to_string(),
+            rtype,
+            outcome,
+            records: Vec::new(),
+            cnames: Vec::new(),
+            ttl: None,
+            elapsed_ms: 0.0,
+            server: server.to_string(),
+            error: Some(why.into()),
+        }
+    }
+    pub fn is_failure(&self) -> bool {
+        self.outcome.is_failure()
+    }
+    /// The name exists (records or NODATA).
+    pub fn exists(&self) -> bool {
+        matches!(self.outcome, Outcome::Records | Outcome::NoData)
+    }
+    /// TXT records, each joined.
+    pub fn txt_strings(&self) -> Vec<String> {
+        self.records.iter().filter_map(Rec::txt_joined).collect()
+    }
+    pub fn ips(&self) -> Vec<IpAddr> {
+        self.records.iter().filter_map(Rec::ip).collect()
+    }
+    /// MX records as (preference, exchange), sorted by preference.
+    pub fn mx(&self) -> Vec<(u16, String)> {
+        let mut v: Vec<(u16, String)> = self
+            .records
+            .iter()
+            .filter_map(|r| match r {
+                Rec::Mx { preference, exchange } => Some((*preference, exchange.clone())),
+                _ => None,
+            })
+            .collect();
+        v.sort();
+        v
+    }
+    /// PTR / CNAME / NS targets.
+    pub fn names(&self) -> Vec<String> {
+        self.records
+            .iter()
+            .filter_map(|r| match r {
+                Rec::Ptr(n) | Rec::Cname(n) | Rec::Ns(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+    /// One line for evidence lists: `TXT shop.example: "v=spf1 ..." (TTL 300)`.
+    pub fn summary(&self) -> String {
+        let mut s = format!("{} {}", self.rtype, self.name);
+        for (from, to) in &self.cnames {
+            s.push_str(&format!(" [CNAME {from} -> {to}]"));
+        }
+        match self.outcome {
+            Outcome::Records => {
+                let recs: Vec<String> = self.records.iter().map(|r| r.to_string()).collect();
+                s.push_str(": ");
+                s.push_str(&recs.join(" | "));
+            }
+            other => {
+                s.push_str(&format!(": {other}"));
+                if let Some(e) = &self.error {
+                    if other.is_failure() {
+                        s.push_str(&format!(" ({e})"));
+                    }
+                }
+            }
+        }
+        if let Some(ttl) = self.ttl {
+            s.push_str(&format!(" (TTL {ttl})"));
+        }
+        s
+    }
+}

@@ -1,0 +1,205 @@
+//! The real-resolver backend on hickory-resolver, with outcomes classified by
+//! matching hickory's error enums (never by message text).
+
+use std::net::SocketAddr;
+
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::{Resolver, TokioResolver};
+
+use super::{Answer, DnsConfig, DnsSetupError, Outcome, RType, Rec};
+
+pub(super) struct HickoryBackend {
+    resolver: TokioResolver,
+    servers: String,
+}
+
+fn record_type(rtype: RType) -> RecordType {
+    match rtype {
+        RType::A => RecordType::A,
+        RType::Aaaa => RecordType::AAAA,
+        RType::Mx => RecordType::MX,
+        RType::Txt => RecordType::TXT,
+        RType::Ptr => RecordType::PTR,
+        RType::Cname => RecordType::CNAME,
+        RType::Ns => RecordType::NS,
+        RType::Soa => RecordType::SOA,
+        RType::Spf => RecordType::Unknown(99),
+        RType::Ds => RecordType::DS,
+    }
+}
+
+fn name_text(n: &Name) -> String {
+    super::normalize(&n.to_ascii())
+}
+
+pub(super) fn convert(rdata: &RData) -> Rec {
+    match rdata {
+        RData::A(a) => Rec::A(a.0),
+        RData::AAAA(a) => Rec::Aaaa(a.0),
+        RData::MX(mx) => Rec::Mx { preference: mx.preference, exchange: name_text(&mx.exchange) },
+        RData::TXT(txt) => Rec::Txt(txt.txt_data.iter().map(|s| s.to_vec()).collect()),
+        RData::PTR(p) => Rec::Ptr(name_text(&p.0)),
+        RData::CNAME(c) => Rec::Cname(name_text(&c.0)),
+        RData::NS(n) => Rec::Ns(name_text(&n.0)),
+        RData::SOA(s) => Rec::Soa {
+            mname: name_text(&s.mname),
+            rname: name_text(&s.rname),
+            serial: s.serial,
+            minimum: s.minimum,
+        },
+        other => Rec::Other(other.to_string()),
+    }
+}
+
+/// The SPF RR type (99) arrives as unknown data whose wire format is TXT's.
+fn convert_spf(rdata: &RData) -> Option<Rec> {
+    if let RData::Unknown { rdata, .. } = rdata {
+        let bytes = rdata.anything.as_slice();
+        let mut parts = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let len = bytes[i] as usize;
+            let end = (i + 1 + len).min(bytes.len());
+            parts.push(bytes[i + 1..end].to_vec());
+            i = end;
+        }
+        return Some(Rec::Txt(parts));
+    }
+    None
+}
+
+impl HickoryBackend {
+    pub(super) fn new(cfg: &DnsConfig) -> Result<Self, DnsSetupError> {
+        let (config, mut opts) = if cfg.servers.is_empty() {
+            hickory_resolver::system_conf::read_system_conf()
+                .map_err(|e| DnsSetupError::SystemConfig(e.to_string()))?
+        } else {
+            let mut config = ResolverConfig::from_name_servers(Vec::new());
+            for addr in &cfg.servers {
+                config.add_name_server(server(*addr));
+            }
+            (config, ResolverOpts::default())
+        };
+        if config.name_servers().is_empty() {
+            return Err(DnsSetupError::NoServers);
+        }
+        let servers = config
+            .name_servers()
+            .iter()
+            .map(|ns| {
+                let port = ns.connections.first().map(|c| c.port).unwrap_or(53);
+                SocketAddr::new(ns.ip, port).to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        opts.timeout = cfg.timeout;
+        opts.attempts = cfg.attempts.max(1);
+        // Every name we ask is fully qualified: no search-list surprises.
+        opts.ndots = 0;
+        opts.edns0 = true;
+        opts.preserve_intermediates = true;
+        opts.try_tcp_on_error = true;
+        opts.max_active_requests = 128;
+        // The per-run cache lives above this backend; hickory's is not needed.
+        opts.cache_size = 0;
+        let resolver = Resolver::builder_with_config(config, TokioRuntimeProvider::default())
+            .with_options(opts)
+            .build()
+            .map_err(|e| DnsSetupError::Build(e.to_string()))?;
+        Ok(HickoryBackend { resolver, servers })
+    }
+
+    pub(super) fn describe(&self) -> String {
+        self.servers.clone()
+    }
+
+    pub(super) async fn query(&self, name: &str, rtype: RType) -> Answer {
+        let fqdn = match Name::from_ascii(format!("{name}.")) {
+            Ok(n) => n,
+            Err(e) => return Answer::failed(name, rtype, Outcome::Error, format!("invalid name: {e}"), &self.servers),
+        };
+        let wanted = record_type(rtype);
+        match self.resolver.lookup(fqdn, wanted).await {
+            Ok(lookup) => {
+                let mut records = Vec::new();
+                let mut cnames = Vec::new();
+                let mut ttl: Option<u32> = None;
+                for rec in lookup.answers() {
+                    if let RData::CNAME(c) = &rec.data {
+                        if wanted != RecordType::CNAME {
+                            cnames.push((name_text(&rec.name), name_text(&c.0)));
+                            continue;
+                        }
+                    }
+                    if rec.record_type() != wanted {
+                        continue;
+                    }
+                    let converted = if rtype == RType::Spf { convert_spf(&rec.data) } else { Some(convert(&rec.data)) };
+                    if let Some(r) = converted {
+                        records.push(r);
+                        ttl = Some(ttl.map_or(rec.ttl, |t: u32| t.min(rec.ttl)));
+                    }
+                }
+                let outcome = if records.is_empty() { Outcome::NoData } else { Outcome::Records };
+                Answer {
+                    name: name.to_string(),
+                    rtype,
+                    outcome,
+                    records,
+                    cnames,
+                    ttl,
+                    elapsed_ms: 0.0,
+                    server: self.servers.clone(),
+                    error: None,
+                }
+            }
+            Err(err) => self.classify(name, rtype, err),
+        }
+    }
+
+    fn classify(&self, name: &str, rtype: RType, err: NetError) -> Answer {
+        let (outcome, why, ttl) = match &err {
+            NetError::Dns(DnsError::NoRecordsFound(nr)) => {
+                let outcome = if nr.response_code == ResponseCode::NXDomain { Outcome::NxDomain } else { Outcome::NoData };
+                (outcome, None, nr.negative_ttl)
+            }
+            NetError::Dns(DnsError::ResponseCode(code)) => {
+                let outcome = match *code {
+                    ResponseCode::ServFail => Outcome::ServFail,
+                    ResponseCode::Refused => Outcome::Refused,
+                    ResponseCode::NXDomain => Outcome::NxDomain,
+                    _ => Outcome::Error,
+                };
+                (outcome, Some(format!("response code {code}")), None)
+            }
+            NetError::Timeout => (Outcome::Timeout, Some("no answer before the timeout".to_string()), None),
+            other => (Outcome::Error, Some(other.to_string()), None),
+        };
+        Answer {
+            name: name.to_string(),
+            rtype,
+            outcome,
+            records: Vec::new(),
+            cnames: Vec::new(),
+            ttl,
+            elapsed_ms: 0.0,
+            server: self.servers.clone(),
+            error: why,
+        }
+    }
+}
+
+fn server(addr: SocketAddr) -> NameServerConfig {
+    let mut udp = ConnectionConfig::udp();
+    udp.port = addr.port();
+    let mut tcp = ConnectionConfig::tcp();
+    tcp.port = addr.port();
+    let mut ns = NameServerConfig::udp_and_tcp(addr.ip());
+    ns.connections = vec![udp, tcp];
+    ns.trust_negative_responses = true;
+    ns
+}

@@ -1,0 +1,272 @@
+//! The DNS layer: one resolver type used by every check.
+//!
+//! Every answer is classified (records, NXDOMAIN, NODATA, SERVFAIL, REFUSED, timeout,
+//! other) so that a check can tell "absent" from "could not check". Each (name, type)
+//! is asked once per run, concurrent askers share the one in-flight query, and every
+//! query is logged with its outcome, TTL, time taken and server.
+
+mod answer;
+mod hickory;
+pub mod static_zone;
+pub mod world;
+pub mod zonefile;
+
+pub use answer::{Answer, Outcome, RType, Rec};
+pub use static_zone::{StaticEntry, StaticZone};
+pub use world::{Fault, World};
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::OnceCell;
+
+/// How to reach DNS. Built from the command line (`--resolver`, `--zones`, `--overlay`).
+#[derive(Debug, Clone)]
+pub struct DnsConfig {
+    /// Specific recursive servers; empty means the system configuration (/etc/resolv.conf).
+    pub servers: Vec<SocketAddr>,
+    /// Per-attempt timeout.
+    pub timeout: Duration,
+    /// Attempts per server.
+    pub attempts: usize,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        // hickory's defaults (5 s x 2 attempts x servers) cost 15 s or more per dead query;
+        // a diagnosis wants a clear "could not check" much sooner.
+        DnsConfig { servers: Vec::new(), timeout: Duration::from_secs(2), attempts: 2 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DnsSetupError {
+    #[error("cannot read the system resolver configuration: {0}")]
+    SystemConfig(String),
+    #[error("no DNS servers configured")]
+    NoServers,
+    #[error("cannot build the resolver: {0}")]
+    Build(String),
+}
+
+/// Where answers come from.
+enum Backend {
+    /// A real resolver (system configuration, `--resolver`, or an embedded world).
+    Hickory(hickory::HickoryBackend),
+    /// An in-memory table (conformance suites, replayed evidence).
+    Static(Arc<StaticZone>),
+    /// What-if mode: names at or under `apexes` go to `world`, the rest to `rest`.
+    Overlay { world: hickory::HickoryBackend, apexes: Vec<String>, rest: hickory::HickoryBackend },
+}
+
+/// One line of the query log.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QueryLogEntry {
+    pub name: String,
+    pub rtype: RType,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u32>,
+    pub elapsed_ms: f64,
+    /// Milliseconds since the resolver was created, when the query started.
+    pub started_ms: f64,
+    pub server: String,
+    pub records: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+type Key = (String, RType);
+
+struct Inner {
+    backend: Backend,
+    cache: Mutex<HashMap<Key, Arc<OnceCell<Arc<Answer>>>>>,
+    log: Mutex<Vec<QueryLogEntry>>,
+    cache_hits: std::sync::atomic::AtomicUsize,
+    created: Instant,
+    /// Upper bound on one query, whatever the backend does.
+    deadline: Duration,
+}
+
+/// The one resolver type. Cheap to clone; clones share cache and log.
+#[derive(Clone)]
+pub struct Resolver {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolver").field("backend", &self.describe()).finish()
+    }
+}
+
+impl Resolver {
+    fn with_backend(backend: Backend, deadline: Duration) -> Self {
+        Resolver {
+            inner: Arc::new(Inner {
+                backend,
+                cache: Mutex::new(HashMap::new()),
+                log: Mutex::new(Vec::new()),
+                cache_hits: Default::default(),
+                created: Instant::now(),
+                deadline,
+            }),
+        }
+    }
+
+    fn overall_deadline(cfg: &DnsConfig) -> Duration {
+        let servers = cfg.servers.len().max(1) as u32;
+        cfg.timeout * (cfg.attempts.max(1) as u32) * servers + Duration::from_secs(1)
+    }
+
+    /// The system resolver, or the servers given in `cfg.servers`.
+    pub fn new(cfg: &DnsConfig) -> Result<Self, DnsSetupError> {
+        let backend = hickory::HickoryBackend::new(cfg)?;
+        Ok(Self::with_backend(Backend::Hickory(backend), Self::overall_deadline(cfg)))
+    }
+
+    /// Resolve only through an embedded world (offline: names outside it are NXDOMAIN).
+    pub fn for_world(world: &World, cfg: &DnsConfig) -> Result<Self, DnsSetupError> {
+        let cfg = DnsConfig { servers: vec![world.addr()], ..cfg.clone() };
+        Self::new(&cfg)
+    }
+
+    /// What-if: the world's zones override, every other name goes to the normal resolver.
+    pub fn overlay(world: &World, cfg: &DnsConfig) -> Result<Self, DnsSetupError> {
+        let wcfg = DnsConfig { servers: vec![world.addr()], ..cfg.clone() };
+        let backend = Backend::Overlay {
+            world: hickory::HickoryBackend::new(&wcfg)?,
+            apexes: world.apexes().to_vec(),
+            rest: hickory::HickoryBackend::new(cfg)?,
+        };
+        Ok(Self::with_backend(backend, Self::overall_deadline(cfg)))
+    }
+
+    /// Answers from an in-memory table.
+    pub fn from_static(zone: StaticZone) -> Self {
+        Self::with_backend(Backend::Static(Arc::new(zone)), Duration::from_secs(5))
+    }
+
+    /// A short description of where answers come from, for reports.
+    pub fn describe(&self) -> String {
+        match &self.inner.backend {
+            Backend::Hickory(h) => h.describe(),
+            Backend::Static(_) => "in-memory records".to_string(),
+            Backend::Overlay { world, rest, .. } => {
+                format!("overlay {} over {}", world.describe(), rest.describe())
+            }
+        }
+    }
+
+    /// Ask for (name, type). The name may carry a trailing dot and any case.
+    /// Never fails: failures are an [`Outcome`].
+    pub async fn query(&self, name: &str, rtype: RType) -> Arc<Answer> {
+        let norm = normalize(name);
+        let key = (norm.clone(), rtype);
+        let cell = {
+            let mut cache = self.inner.cache.lock().unwrap_or_else(|e| e.into_inner());
+            cache.entry(key).or_default().clone()
+        };
+        if let Some(hit) = cell.get() {
+            self.inner.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return hit.clone();
+        }
+        let mut fresh = false;
+        let answer = cell
+            .get_or_init(|| {
+                fresh = true;
+                self.ask(norm, rtype)
+            })
+            .await
+            .clone();
+        if !fresh {
+            self.inner.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        answer
+    }
+
+    async fn ask(&self, name: String, rtype: RType) -> Arc<Answer> {
+        let started = Instant::now();
+        let started_ms = started.duration_since(self.inner.created).as_secs_f64() * 1000.0;
+        let fut = async {
+            if let Some(reason) = invalid_name(&name) {
+                return Answer::failed(&name, rtype, Outcome::Error, reason, "-");
+            }
+            match &self.inner.backend {
+                Backend::Hickory(h) => h.query(&name, rtype).await,
+                Backend::Static(s) => s.query(&name, rtype),
+                Backend::Overlay { world, apexes, rest } => {
+                    if apexes.iter().any(|apex| is_at_or_under(&name, apex)) {
+                        world.query(&name, rtype).await
+                    } else {
+                        rest.query(&name, rtype).await
+                    }
+                }
+            }
+        };
+        let mut answer = match tokio::time::timeout(self.inner.deadline, fut).await {
+            Ok(a) => a,
+            Err(_) => Answer::failed(&name, rtype, Outcome::Timeout, "overall query deadline passed", &self.describe()),
+        };
+        answer.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let entry = QueryLogEntry {
+            name: answer.name.clone(),
+            rtype,
+            outcome: answer.outcome,
+            ttl: answer.ttl,
+            elapsed_ms: answer.elapsed_ms,
+            started_ms,
+            server: answer.server.clone(),
+            records: answer.records.iter().map(|r| r.to_string()).collect(),
+            error: answer.error.clone(),
+        };
+        self.inner.log.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
+        Arc::new(answer)
+    }
+
+    /// Convenience: TXT records of a name, each multi-string record joined.
+    pub async fn txt(&self, name: &str) -> Arc<Answer> {
+        self.query(name, RType::Txt).await
+    }
+
+    /// Every query made so far, in completion order.
+    pub fn log(&self) -> Vec<QueryLogEntry> {
+        self.inner.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// How many asks were answered from the per-run cache.
+    pub fn cache_hits(&self) -> usize {
+        self.inner.cache_hits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Lower-case, no trailing dot.
+pub fn normalize(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// True when `name` equals `apex` or is a subdomain of it (both normalized).
+pub fn is_at_or_under(name: &str, apex: &str) -> bool {
+    apex.is_empty() || name == apex || name.ends_with(&format!(".{apex}"))
+}
+
+/// Why a name cannot be put on the wire, if it cannot.
+pub fn invalid_name(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("empty name".into());
+    }
+    if name.len() > 253 {
+        return Some(format!("name is {} octets long (limit 253)", name.len()));
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Some("empty label".into());
+        }
+        if label.len() > 63 {
+            return Some(format!("label of {} octets (limit 63)", label.len()));
+        }
+    }
+    None
+}

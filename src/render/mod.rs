@@ -1,0 +1,4 @@
+//! Renderers: text for people, JSON for machines. They render; they decide nothing.
+
+pub mod json;
+pub mod text;
