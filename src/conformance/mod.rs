@@ -37,3 +37,23 @@ pub fn suites() -> Vec<(&'static str, Runner)> {
         // ("rfc7208/rfc4408", crate::spf::conformance::run),
     ]
 }
+
+/// The shared data folder for tests: `$MAILSLEUTH_DATA`, else `../shared/data` beside the
+/// project root. Tests that need it must fail with this message when it is missing.
+pub fn default_data_dir() -> std::path::PathBuf {
+    if let Some(d) = std::env::var_os("MAILSLEUTH_DATA") {
+        return d.into();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
+}
+
+/// The data folder, or a panic that says plainly what is missing (for tests).
+pub fn require_data_dir(what: &str) -> std::path::PathBuf {
+    let d = default_data_dir();
+    assert!(
+        d.join(what).exists(),
+        "test data missing: {} not found (set MAILSLEUTH_DATA or put the shared data folder beside the project)",
+        d.join(what).display()
+    );
+    d
+}
