@@ -29,6 +29,12 @@ pub struct DiagnoseArgs {
     /// A bounce message (RFC 3464 report or an MTA's own format) to start from.
     #[arg(long, value_name = "FILE")]
     pub bounce: Option<PathBuf>,
+    /// Probe this SMTP server (HOST[:PORT]) with the sender and recipient, and rank against its reply.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub smtp: Option<String>,
+    /// Log in to the --smtp server as this user (password from MAILSLEUTH_SMTP_PASSWORD or a prompt).
+    #[arg(long, value_name = "USER", requires = "smtp")]
+    pub auth_user: Option<String>,
     /// Skip DNS blocklist queries.
     #[arg(long)]
     pub no_dnsbl: bool,
@@ -90,6 +96,8 @@ pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
         dkim_domains: Vec::new(),
         dkim_selectors: Vec::new(),
         options: Options { no_dnsbl: args.no_dnsbl, dnsbl_zones: args.dnsbl.clone() },
+        smtp_server: args.smtp.clone(),
+        smtp_auth_user: args.auth_user.clone(),
     };
     let diagnosis = crate::diagnose::diagnose(&ctx).await;
     if env.global.json {

@@ -38,6 +38,10 @@ pub struct Context {
     /// DKIM selectors seen, as (domain, selector).
     pub dkim_selectors: Vec<(String, String)>,
     pub options: Options,
+    /// `diagnose --smtp HOST[:PORT]`: probe this server for the sender and recipient.
+    pub smtp_server: Option<String>,
+    /// `--auth-user`: log in as this user (the password comes from the environment or a prompt).
+    pub smtp_auth_user: Option<String>,
 }
 
 impl Context {

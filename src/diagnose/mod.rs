@@ -69,7 +69,17 @@ pub async fn collect_findings(ctx: &Context) -> Vec<Finding> {
 
 /// Diagnose: collect findings, then rank them against the rejection.
 pub async fn diagnose(ctx: &Context) -> Diagnosis {
-    let findings = collect_findings(ctx).await;
+    // A live probe comes first: the rejection it observes is what the others are ranked against.
+    let mut ctx = ctx.clone();
+    let mut findings = Vec::new();
+    if let Some(probe) = crate::smtp::probe_for_diagnosis(&ctx).await {
+        if ctx.reply.is_none() {
+            ctx.reply = probe.reply;
+        }
+        findings.extend(probe.findings);
+    }
+    let ctx = &ctx;
+    findings.extend(collect_findings(ctx).await);
     let (causes, rest, unchecked) = rank(findings, ctx.reply.as_ref());
     Diagnosis {
         sender: ctx.sender_raw.clone(),

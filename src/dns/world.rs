@@ -50,6 +50,9 @@ struct FaultRule {
 struct WorldHandler {
     catalog: Catalog,
     faults: Arc<RwLock<Vec<FaultRule>>>,
+    /// Added before every answer, in microseconds (latency benchmarks: the kernel here
+    /// has no netem, so the server itself waits).
+    delay_us: Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn rtype_of(rt: hickory_proto::rr::RecordType) -> Option<RType> {
@@ -76,6 +79,10 @@ impl RequestHandler for WorldHandler {
         request: &Request,
         mut response_handle: R,
     ) -> ResponseInfo {
+        let delay = self.delay_us.load(std::sync::atomic::Ordering::Relaxed);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_micros(delay)).await;
+        }
         let fault = request.queries.queries().first().and_then(|q| {
             let name = normalize(&q.name().to_ascii());
             let rtype = rtype_of(q.query_type());
@@ -112,6 +119,7 @@ pub struct World {
     addr: SocketAddr,
     apexes: Vec<String>,
     faults: Arc<RwLock<Vec<FaultRule>>>,
+    delay_us: Arc<std::sync::atomic::AtomicU64>,
     _server: Server<WorldHandler>,
 }
 
@@ -155,14 +163,15 @@ impl World {
             catalog.upsert(LowerName::new(&Name::root()), handlers);
         }
         let faults = Arc::new(RwLock::new(Vec::new()));
-        let handler = WorldHandler { catalog, faults: faults.clone() };
+        let delay_us = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let handler = WorldHandler { catalog, faults: faults.clone(), delay_us: delay_us.clone() };
         let udp = UdpSocket::bind(bind).await.map_err(WorldError::Bind)?;
         let addr = udp.local_addr().map_err(WorldError::Bind)?;
         let tcp = TcpListener::bind(addr).await.map_err(WorldError::Bind)?;
         let mut server = Server::new(handler);
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
-        Ok(World { addr, apexes, faults, _server: server })
+        Ok(World { addr, apexes, faults, delay_us, _server: server })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -178,6 +187,11 @@ impl World {
     pub fn inject(&self, name: &str, rtype: Option<RType>, fault: Fault) {
         let rule = FaultRule { name: normalize(name), rtype, fault };
         self.faults.write().unwrap_or_else(|e| e.into_inner()).push(rule);
+    }
+
+    /// Delay every answer by `delay` (simulated network latency for benchmarks).
+    pub fn set_delay(&self, delay: Duration) {
+        self.delay_us.store(delay.as_micros() as u64, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn clear_faults(&self) {
