@@ -36,6 +36,7 @@ pub fn suites() -> Vec<(&'static str, Runner)> {
     vec![
         // ("rfc7208/rfc4408", crate::spf::conformance::run),
         ("rejection-texts", crate::reply::conformance::run),
+        ("bounce", crate::bounce::conformance::run),
     ]
 }
 
