@@ -58,6 +58,12 @@ pub fn parse(body: &str) -> DeliveryStatus {
         if let Some((name, value)) = line.split_once(':') {
             let name = name.trim();
             if !name.is_empty() && name.len() < 80 && !name.contains(' ') {
+                // A second recipient without the blank line between groups.
+                let lname = name.to_ascii_lowercase();
+                let has = |k: &str| group.iter().any(|(g, _)| g == k);
+                if (lname == "final-recipient" && has("final-recipient")) || (lname == "original-recipient" && (has("original-recipient") || (has("final-recipient") && (has("status") || has("action"))))) {
+                    flush(&mut group, &mut first, &mut out);
+                }
                 let mut v = value.trim().to_string();
                 if v.len() > MAX_FIELD {
                     v.truncate(crate::reply::parse::bounded(&v, MAX_FIELD).len());
@@ -102,6 +108,8 @@ mod tests {
         assert_eq!(d.per_recipient.len(), 2);
         assert_eq!(field(&d.per_recipient[0], "diagnostic-code"), Some("smtp; 550 5.1.1 <b@example.net>: Recipient address rejected"));
         assert_eq!(clean_address(field(&d.per_recipient[1], "final-recipient").unwrap()), "c@example.net");
+        let d = parse("Final-Recipient: rfc822; a@x\nStatus: 5.2.2\nFinal-Recipient: rfc822; b@x\nStatus: 5.1.1\n");
+        assert_eq!(d.per_recipient.len(), 2);
         assert_eq!(strip_type("dns; mx.example.org"), "mx.example.org");
     }
 

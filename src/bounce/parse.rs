@@ -304,10 +304,10 @@ fn failure(
         code = c;
         enhanced = e;
     }
-    // The report's Status is authoritative for the class; the reply's enhanced code
-    // refines it when the report only gives X.0.0.
+    // The reply's own enhanced code is more precise than the report's Status when they
+    // share a class (reports often say 5.0.0 or 4.4.7 while the reply says 5.7.1).
     let status = match (status, enhanced) {
-        (Some(s), Some(e)) if s.subject == 0 && s.detail == 0 && e.class == s.class && (e.subject, e.detail) != (0, 0) => Some(s),
+        (Some(s), Some(e)) if e.class == s.class => Some(e),
         (Some(s), _) => Some(s),
         (None, e) => e,
     };

@@ -228,8 +228,14 @@ fn next_commands(cause: Cause, reply: &Reply, hint: Option<&str>) -> Vec<String>
         Some(h) if h.contains('@') => h.to_string(),
         _ => "SENDER".into(),
     };
-    let codes: Vec<String> = [reply.code.map(|c| c.to_string()), reply.enhanced.map(|e| e.to_string())].into_iter().flatten().collect();
-    let short = if reply.text.len() > 160 { format!("{} {}", codes.join(" "), &reply.text[..parse::bounded(&reply.text, 160).len()]) } else { format!("{} {}", codes.join(" "), reply.text) };
+    // The reply proper, from its code on, without the MTA's "(in reply to ...)" trailer.
+    let raw = parse::bounded(&reply.raw, parse::MAX_INPUT);
+    let from = parse::reply_start(raw).unwrap_or(0);
+    let mut proper = raw[from..].split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some(i) = proper.find(" (in reply to") {
+        proper.truncate(i);
+    }
+    let short = parse::bounded(&proper, 200);
     let mut out = vec![format!("mailsleuth diagnose {sender} --ip IP --reply {}", shell_quote(short.trim()))];
     match cause {
         Cause::Spf => out.push(format!("mailsleuth spf {domain} --ip IP")),

@@ -109,12 +109,28 @@ pub fn bounded(s: &str, max: usize) -> &str {
 /// The codes only: (basic, enhanced), searched as described in the module docs.
 pub fn codes(input: &str) -> (Option<u16>, Option<EnhancedCode>) {
     let input = bounded(input, MAX_INPUT);
-    if let Some(c) = PAIR.captures(input) {
+    // In a transcript ("Out: 250 2.1.5 Ok ... Out: 451 4.3.0 Error") the failure is the
+    // reply that matters: prefer the first 4xx/5xx, else the first of any class.
+    fn pick<'a>(mut it: impl Iterator<Item = regex::Captures<'a>>) -> Option<regex::Captures<'a>> {
+        let first = it.next()?;
+        if matches!(first[1].as_bytes()[0], b'4' | b'5') {
+            return Some(first);
+        }
+        it.find(|c| matches!(c[1].as_bytes()[0], b'4' | b'5')).or(Some(first))
+    }
+    if let Some(c) = pick(PAIR.captures_iter(input)) {
         return (c[1].parse().ok(), enhanced_of(&c[2], &c[3], &c[4]));
     }
-    let code = BASIC.captures(input).and_then(|c| c[1].parse().ok());
-    let enhanced = ENHANCED.captures(input).and_then(|c| enhanced_of(&c[1], &c[2], &c[3]));
+    let code = pick(BASIC.captures_iter(input)).and_then(|c| c[1].parse().ok());
+    let enhanced = pick(ENHANCED.captures_iter(input)).and_then(|c| enhanced_of(&c[1], &c[2], &c[3]));
     (code, enhanced)
+}
+
+/// Where the reply proper starts in prose ("host X said: 550 ..." -> the offset of "550").
+pub fn reply_start(input: &str) -> Option<usize> {
+    let input = bounded(input, MAX_INPUT);
+    let m = PAIR.captures(input).or_else(|| BASIC.captures(input))?;
+    m.get(1).map(|g| g.start())
 }
 
 /// Parse a single- or multi-line reply, or prose that embeds one.
