@@ -61,7 +61,7 @@ pub fn parse(body: &str) -> DeliveryStatus {
                 // A second recipient without the blank line between groups.
                 let lname = name.to_ascii_lowercase();
                 let has = |k: &str| group.iter().any(|(g, _)| g == k);
-                if (lname == "final-recipient" && has("final-recipient")) || (lname == "original-recipient" && (has("original-recipient") || (has("final-recipient") && (has("status") || has("action"))))) {
+                if (lname == "final-recipient" && has("final-recipient")) || (lname == "original-recipient" && (has("original-recipient") || (has("final-recipient") && has("status")))) {
                     flush(&mut group, &mut first, &mut out);
                 }
                 let mut v = value.trim().to_string();

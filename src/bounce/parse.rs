@@ -248,13 +248,35 @@ pub fn parse_message(raw: &[u8]) -> Result<Bounce, NotBounce> {
         failures: Vec::new(),
     };
     let mut postfix_sender = None;
+    let x_failed = msg.header_raw("X-Failed-Recipients").map(str::to_string);
+    let blocks = text::recipient_blocks(&notice, x_failed.as_deref());
     if let Some(body) = &status_body {
         let d = dsn::parse(body);
         bounce.reporting_mta = dsn::field(&d.per_message, "reporting-mta").map(|v| dsn::strip_type(v).to_string());
         postfix_sender = dsn::field(&d.per_message, "x-postfix-sender").map(dsn::clean_address).filter(|a| a.contains('@'));
         for g in &d.per_recipient {
             let recipient = dsn::field(g, "final-recipient").or(dsn::field(g, "original-recipient")).map(dsn::clean_address).unwrap_or_default();
-            let diagnostic = dsn::field(g, "diagnostic-code").map(|v| dsn::strip_type(v).to_string());
+            // Only an SMTP diagnostic carries reply codes ("X-Unix; 255" is an exit status).
+            let diag_field = dsn::field(g, "diagnostic-code");
+            let smtp_diag = diag_field.is_some_and(|v| match v.split_once(';') {
+                Some((t, _)) => t.trim().eq_ignore_ascii_case("smtp") || t.trim().len() > 20,
+                None => true,
+            });
+            let mut diagnostic = diag_field.filter(|_| smtp_diag).map(|v| dsn::strip_type(v).to_string());
+            if diagnostic.as_deref().is_none_or(|d| crate::reply::parse::codes(d) == (None, None)) {
+                // The notice often explains what the report leaves out.
+                let from_notice = blocks.iter().find(|b| b.recipient.eq_ignore_ascii_case(&recipient)).map(|b| b.text.clone())
+                    .or_else(|| (d.per_recipient.len() == 1).then(|| text::notice_reason(&notice)).filter(|t| !t.is_empty()));
+                if let Some(t) = from_notice.filter(|t| crate::reply::parse::codes(t) != (None, None)) {
+                    diagnostic = Some(match diagnostic {
+                        Some(d) if !d.is_empty() => format!("{d} {t}"),
+                        _ => t,
+                    });
+                }
+            }
+            if diagnostic.is_none() {
+                diagnostic = diag_field.map(|v| dsn::strip_type(v).to_string());
+            }
             let status = dsn::field(g, "status").and_then(|s| s.split_whitespace().next()).and_then(|s| s.parse::<EnhancedCode>().ok());
             let remote = dsn::field(g, "remote-mta").map(|v| dsn::strip_type(v).trim_matches(['[', ']']).to_string());
             let f = failure(recipient, dsn::field(g, "action").map(|a| a.to_ascii_lowercase()), status, diagnostic, remote, dsn::field(g, "last-attempt-date").map(str::to_string), &notice);
@@ -265,8 +287,17 @@ pub fn parse_message(raw: &[u8]) -> Result<Bounce, NotBounce> {
         }
     }
     if bounce.failures.is_empty() {
-        let x_failed = msg.header_raw("X-Failed-Recipients").map(str::to_string);
-        let blocks = text::recipient_blocks(&notice, x_failed.as_deref());
+        let mut blocks = blocks;
+        if blocks.is_empty() {
+            // No recipient named in the notice: the returned message's To, if the notice
+            // carries a reply.
+            let reason = text::notice_reason(&notice);
+            if let Some(to) = returned.as_ref().and_then(|r| r.to.clone()) {
+                if crate::reply::parse::codes(&reason) != (None, None) {
+                    blocks.push(text::Block { recipient: to.to_ascii_lowercase(), text: reason });
+                }
+            }
+        }
         bounce.format = text::family(&notice, &bounce_from);
         for b in blocks {
             let status = text::status_in(&b.text);

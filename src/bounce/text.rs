@@ -19,7 +19,7 @@ static ADDR_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(ADDR).unwrap());
 /// address followed by ":" and the reason, "RCPT TO:<addr>", or Sendmail's "<addr>...".
 static RCPT_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"(?i)^\s*(?:(?:to|recipient|address|for|original-recipient|final-recipient)\s*:\s*)?(?:rfc822;\s*)?"?<?({ADDR})>?"?\s*(?::|\.\.\.|$)|rcpt to:\s*<({ADDR})>|^\s*<({ADDR})>\s*\(|(?:your message to|delivering your (?:mail|message) to|could not be delivered to|delivery to|not delivered to|deliver (?:the )?(?:mail|message) to|unable to deliver (?:your )?(?:mail|message) to|failed to deliver to|was not delivered to|wasn't delivered to)\s*:?\s*<?({ADDR})>?|^\s*[*•-]\s+<?({ADDR})>?\s*$"#
+        r#"(?i)^\s*(?:>>>\s*)?(?:(?:to|recipient|address|for|original-recipient|final-recipient)\s*:\s*)?(?:rfc822;\s*)?"?<?({ADDR})>?"?\s*(?::|\.\.\.|$)|rcpt to:\s*<?({ADDR})>?|^\s*<({ADDR})>\s*\(|(?:your message to|delivering your (?:mail|message) to|could not be delivered to|delivery to|not delivered to|deliver (?:the )?(?:mail|message) to|unable to deliver (?:your )?(?:mail|message) to|failed to deliver to|was not delivered to|wasn't delivered to)\s*:?\s*<?({ADDR})>?|^\s*[*•-]\s+<?({ADDR})>?\s*$"#
     ))
     .unwrap()
 });
@@ -168,7 +168,7 @@ fn push_line(text: &mut String, line: &str) {
 }
 
 /// The lines of a notice that carry a reply code (bounded), for recipients named elsewhere.
-fn notice_reason(notice: &str) -> String {
+pub fn notice_reason(notice: &str) -> String {
     let mut out = String::new();
     for line in notice.lines() {
         let t = line.trim();
