@@ -201,7 +201,7 @@ pub fn render_item(it: &Item, s: Style, all: bool) -> String {
         for f in &b.failures {
             let codes = [f.status.map(|c| c.to_string()), f.reply_code.map(|c| c.to_string())].into_iter().flatten().collect::<Vec<_>>().join(" ");
             let x = &f.explanation;
-            let cause = if x.cause.is_sender_side() { s.red(x.cause.as_str()) } else { s.dim(x.cause.as_str()) };
+            let cause = if x.sender_side { s.red(x.cause.as_str()) } else { s.dim(x.cause.as_str()) };
             out.push_str(&format!("  {} {} {} {}\n", f.recipient, s.bold(&codes), cause, s.dim(f.action.as_deref().unwrap_or(""))));
             let mut where_ = Vec::new();
             if let Some(h) = &f.remote_host {
@@ -219,7 +219,7 @@ pub fn render_item(it: &Item, s: Style, all: bool) -> String {
             if let Some(d) = &f.diagnostic {
                 out.push_str(&format!("    {}\n", crate::reply::parse::bounded(d, 300)));
             }
-            if x.cause.is_sender_side() {
+            if x.sender_side {
                 out.push_str(&format!("    {}\n", x.cause_summary));
                 if let Some(c) = x.next_commands.first() {
                     out.push_str(&format!("    next: {}\n", s.cyan(c)));

@@ -37,7 +37,7 @@ pub struct Failure {
 impl Failure {
     /// A failure counts as sender-side when its cause is one the sender can fix.
     pub fn sender_side(&self) -> bool {
-        self.explanation.cause.is_sender_side()
+        self.explanation.sender_side
     }
 }
 

@@ -149,13 +149,17 @@ pub fn recipient_blocks(notice: &str, x_failed: Option<&str>) -> Vec<Block> {
         }
     }
     if blocks.iter().all(|b| rp::codes(&b.text) == (None, None)) && blocks.len() == 1 {
-        // Gmail/Yahoo prose puts the reply a paragraph away from the address.
+        // Gmail/Yahoo prose puts the reply a paragraph away from the address; without any
+        // reply, the notice's own words are the diagnostic (bounded).
         let reason = notice_reason(notice);
-        if rp::codes(&reason) != (None, None) {
-            blocks[0].text = format!("{} {}", blocks[0].text, reason).trim().to_string();
-        }
+        let reason = if rp::codes(&reason) != (None, None) { reason } else { collapse(rp::bounded(notice, 1500)) };
+        blocks[0].text = format!("{} {}", blocks[0].text, reason).trim().to_string();
     }
     blocks
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn push_line(text: &mut String, line: &str) {

@@ -115,9 +115,12 @@ impl Cause {
         }
     }
 
-    /// A sender-side cause is one the sender (its DNS, its IP, its account) can fix.
+    /// A sender-side cause is a refusal of who sends: the sender's address, domain,
+    /// authentication, account, IP or host (what the sender fixes in DNS, at its ESP or
+    /// at its mail server). What is sent (content) and how much (rate) are not: the same
+    /// sender succeeds with another message or later; nor are recipient problems.
     pub fn is_sender_side(self) -> bool {
-        !matches!(self, Cause::NotSenderProblem | Cause::Unknown)
+        !matches!(self, Cause::NotSenderProblem | Cause::Unknown | Cause::Content | Cause::RateLimit)
     }
 
     pub fn blames(self) -> &'static [Identity] {

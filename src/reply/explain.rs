@@ -96,6 +96,8 @@ pub struct Explanation {
     pub vendor: Option<&'static str>,
     pub cause: Cause,
     pub cause_summary: &'static str,
+    /// Whether the sender can fix this (its address, domain, authentication, account, IP).
+    pub sender_side: bool,
     /// The catalogue rule that decided the cause (None: the code alone decided).
     pub rule: Option<&'static str>,
     pub blames: &'static [Identity],
@@ -160,18 +162,30 @@ fn sender_hint_of(text: &str) -> Option<String> {
 pub fn classify(reply: &Reply) -> (Cause, Option<&'static str>) {
     let text = parse::bounded(&reply.raw, parse::MAX_INPUT);
     let by_code = reply.enhanced.map(|e| cause::from_enhanced(e.subject, e.detail));
-    match vendor::match_rule(text, reply.enhanced) {
-        // A generic policy refusal defers to a specific enhanced code (5.7.23 -> SPF).
-        Some(rule) if rule.cause == Cause::Policy => match by_code {
-            Some(c) if !matches!(c, Cause::Policy | Cause::Unknown | Cause::NotSenderProblem) => (c, None),
-            _ => (Cause::Policy, Some(rule.id)),
+    let (cause, rule) = match vendor::match_rule(text, reply.enhanced) {
+        // A generic refusal defers to a specific enhanced code (5.7.23 -> SPF, 5.1.1 -> recipient).
+        Some(rule) if matches!(rule.cause, Cause::Policy | Cause::Unknown) => match by_code {
+            Some(c) if c != Cause::Unknown && (c != Cause::Policy || rule.cause == Cause::Unknown) => (c, None),
+            _ => (rule.cause, Some(rule.id)),
         },
         Some(rule) => (rule.cause, Some(rule.id)),
         None => match by_code {
             Some(c) => (c, None),
             None => (Cause::Unknown, None),
         },
+    };
+    // "Recipient address rejected: ..." complains about the recipient unless the words
+    // name the sender: address and domain causes then belong to the recipient.
+    if matches!(cause, Cause::AddressSyntax | Cause::UnknownSenderDomain | Cause::NullMx | Cause::Policy | Cause::Unknown) {
+        let low = text.to_ascii_lowercase();
+        let about_recipient = low.contains("recipient address") || low.contains("recipient rejected") || low.contains("rcpt to") && cause == Cause::Unknown;
+        let names_sender = low.contains("sender") || low.contains("mail from") && !low.contains("rcpt to");
+        let code_policy = reply.enhanced.is_some_and(|e| e.subject == 7);
+        if about_recipient && !names_sender && !code_policy {
+            return (Cause::NotSenderProblem, rule);
+        }
     }
+    (cause, rule)
 }
 
 /// Explain one reply text (a bare reply, a multi-line reply, or prose that embeds one).
@@ -189,8 +203,26 @@ pub fn explain_reply(reply: Reply) -> Explanation {
         Some(2) => Permanence::Success,
         _ => Permanence::Unknown,
     };
-    let (cause, rule) = classify(&reply);
+    let (mut cause, rule) = classify(&reply);
     let stage = stage_of(raw);
+    // The stage says whose fault a vague refusal is: at MAIL FROM the sender address is
+    // refused, at HELO the host name, at the greeting the client IP.
+    match (stage, cause) {
+        (Some(Stage::MailFrom), Cause::NotSenderProblem | Cause::Unknown) => {
+            let low = raw.to_ascii_lowercase();
+            cause = if ["does not exist", "not found", "unknown", "no such", "unroutable", "unrouteable"].iter().any(|w| low.contains(w)) {
+                Cause::UnknownSenderDomain
+            } else {
+                Cause::Policy
+            };
+        }
+        (Some(Stage::Helo), Cause::Unknown | Cause::NotSenderProblem | Cause::Policy) => cause = Cause::Helo,
+        (Some(Stage::Connect), Cause::Unknown | Cause::Policy) => cause = Cause::Reputation,
+        _ => {}
+    }
+    // A refusal under the security/policy class (X.7.x) of the message's content is the
+    // sender's to fix too (headers, authentication of content); other content is not.
+    let sender_side = cause.is_sender_side() || (cause == Cause::Content && reply.enhanced.is_some_and(|e| e.subject == 7));
     let remote_host = remote_host_of(raw);
     let vendor = vendor::vendor(raw);
     let sender_hint = sender_hint_of(raw);
@@ -205,6 +237,7 @@ pub fn explain_reply(reply: Reply) -> Explanation {
         vendor,
         cause,
         cause_summary: cause.summary(),
+        sender_side,
         rule,
         blames: cause.blames(),
         checks: cause.checks(),

@@ -51,16 +51,21 @@ pub static RULES: &[Rule] = &[
     r("relay-credentials", r"invalid credentials for relay|isn't registered in your workspace|smtp relay (?:service|settings)", RelayDenied),
     r("relay-denied", r"relay(?:ing)? (?:access )?(?:denied|not permitted|prohibited)|not configured to relay|insecure mail relay|unable to relay|we do not relay|relay not permitted|5\.7\.54|5\.4\.1 all recipient addresses rejected", RelayDenied),
     // Null MX.
-    r("null-mx", r"null ?mx|nullmx|does not accept mail|domain does not (?:accept|receive) mail", NullMx),
+    r("null-mx", r"sender .{0,60}null ?mx|null ?mx.{0,60}sender|sender address has null mx|nullmx", NullMx),
+    rc("null-mx-code", r"null ?mx|does not accept mail|domain does not (?:accept|receive) mail", NullMx, (7, 27)),
     // Sender verification (call-back to the sender's MX).
     r("sender-verify", r"sender verify failed|sender verification (?:failed|is required)|unverified address|could not verify sender|verification failed for|sender address rejected: undeliverable address|cannot verify sender", SenderVerifyFailed),
     // The sender's domain does not exist or has no mail route.
-    r("sender-domain", r"domain of sender address .{0,160}does not exist|sender address rejected: domain not found|no such domain|unroutable sender|unrouteable sender|sender domain (?:does not exist|not found|must exist|must resolve|unknown)|unknown sender domain|sender address does not exist|sender'?s? domain (?:does not exist|has no mx|not found)|undeliverable sender domain|domain must resolve|mailfrom domain does not exist|sender address rejected: domain", UnknownSenderDomain),
+    rc("no-such-domain-1.7", r"no such domain|does not exist", UnknownSenderDomain, (1, 7)),
+    rc("no-such-domain-1.8", r"no such domain|does not exist", UnknownSenderDomain, (1, 8)),
+    r("sender-domain", r"domain of sender address .{0,160}does not exist|sender address rejected: domain not found|unroutable sender|unrouteable sender|sender domain (?:does not exist|not found|must exist|must resolve|unknown)|unknown sender domain|sender address does not exist|sender'?s? domain (?:does not exist|has no mx|not found)|undeliverable sender domain|domain must resolve|mailfrom domain does not exist|sender address rejected: domain", UnknownSenderDomain),
     // Address syntax.
     r("address-syntax", r"need fully-qualified address|not a valid rfc ?5321 address|(?:bad|invalid|illegal) (?:sender )?(?:address )?syntax|syntax error in (?:mail from|sender)|malformed (?:sender )?address|domain name required for sender address|sender address must contain a domain|address syntax", AddressSyntax),
     // Combined authentication requirements (before the DMARC/SPF words they contain).
     r("ms-auth-level", r"required authentication level|must pass either spf or dkim|authenticated with spf, dkim,? and dmarc|sender requirements", Authentication),
     r("gmail-unauthenticated", r"requires all senders to authenticate|does not have authentication information|fails to pass authentication checks|sender is unauthenticated|multiple authentication checks failed|authentication checks? (?:did not pass|failed)", Authentication),
+    // Header defects and spam verdicts whose advice text mentions SPF or DKIM.
+    r("header-defect", r"duplicate header|multiple addresses in from|not rfc ?5322 compliant|header error|rejected due to spam|flagged as spam|spam classification", Content),
     // DMARC.
     r("dmarc", r"dmarc", Dmarc),
     rc("yahoo-policy", r"not accepted for policy reasons", Dmarc, (7, 9)),
@@ -74,16 +79,22 @@ pub static RULES: &[Rule] = &[
     // TLS or authentication required.
     r("auth-required", r"authentication required|authrequired|auth(?:entication)? is required|client not authenticated|must issue a starttls|starttls (?:is )?required|tls (?:is )?required|encryption required|smtp auth(?:entication)? is disabled|please authenticate|use the smtp server of your isp|5\.7\.57|5\.7\.139", TlsOrAuthRequired),
     // Reputation and blocklists.
-    r("blocklist", r"blocked using|blacklist|blocklist|block ?list|spamhaus|spamcop|sorbs|barracuda|\brbl\b|dnsbl|listed (?:in|on|at|by)|banned sending ip|reputation|blocked for abuse|open relay|invalid ip for sending|host network not allowed|proofpoint|client host rejected|access denied, banned|sender rejected|blocked by|messages from .{0,40} weren't sent|\(bl\)|service refuse|not allowed to send mail from|has been blocked|ip address (?:is )?(?:blocked|listed)|poor reputation|low reputation", Reputation),
+    r("blocklist", r"blocked using|blacklist|blocklist|block ?list|spamhaus|spamcop|sorbs|barracuda|\brbl\b|dnsbl|\b(?:is|are|was|been|ip|domain) listed (?:in|on|at|by)|listed (?:in|on|at|by) (?:the )?(?:spamhaus|rbl|dnsbl|block|black|spam|zen|sbl|xbl|pbl|barracuda|sorbs|spamcop)|banned sending ip|reputation|blocked for abuse|open relay|invalid ip for sending|host network not allowed|proofpoint|client host rejected|access denied, banned|sender rejected|blocked by|messages from .{0,40} weren't sent|\(bl\)|service refuse|not allowed to send mail from|has been blocked|ip address (?:is )?(?:blocked|listed)|poor reputation|low reputation", Reputation),
+    // Yahoo's deferral for volume *or complaints* is about the sender's reputation.
+    r("yahoo-complaints", r"user complaints|\[tss0[49]\]", Reputation),
     // Rate limits.
-    r("rate-limit", r"rate limit|ratelimit|too many (?:messages|connections|recipients|emails)|unexpected volume|temporarily deferred|throttl|receiving (?:email|mail) (?:too quickly|at a rate)|sending limit|daily (?:sending )?(?:quota|limit)|try again later.{0,40}(?:volume|rate)|tss04|tsp01", RateLimit),
+    r("rate-limit", r"rate limit|ratelimit|too many (?:messages|connections|recipients|emails)|unexpected volume|temporarily deferred|throttl|receiving (?:email|mail) (?:too quickly|at a rate)|sending limit|daily (?:sending )?(?:quota|limit)|try again later.{0,40}(?:volume|rate)|tss04|tsp01|frequency limit", RateLimit),
     // The message itself.
-    r("content", r"spam|virus|content|suspicious|header error|multiple addresses in from|not rfc ?5322 compliant|protocol violation|message (?:is )?too (?:large|big)|attachment|phishing|malware|policy violation", Content),
+    r("content", r"spam|virus|message content|content (?:rejected|filter|policy|violation)|suspicious|header error|duplicate header|multiple addresses in from|not rfc ?5322 compliant|protocol violation|message (?:is )?too (?:large|big)|attachment|phishing|malware|policy violation", Content),
+    // Mailing lists that refuse the poster (Google Groups writes in the user's language).
+    r("list-permission", r"permission to post|not allowed to post|you are not a member of|not a member of this (?:mailing )?list|google groups|googlegroups\.com", Policy),
     // Not a sender problem.
-    r("recipient", r"user unknown|unknown user|no such user|user not found|recipnotfound|mailbox (?:unavailable|not found|does not exist|is disabled|disabled)|address (?:couldn't|could not) be found|does not exist|no mailbox|invalid recipient|account (?:has been )?disabled|account is disabled|over quota|quota exceeded|mailbox (?:is )?full|insufficient (?:system )?storage|not a registered gateway user|unknown or illegal alias|no such (?:recipient|address|mailbox)|undeliverable|user doesn't have|inactive user|not our customer", NotSenderProblem),
+    r("recipient", r"host or domain name not found|name service error|host not found|user unknown|unknown user|no such user|user not found|recipnotfound|mailbox (?:unavailable|not found|does not exist|is disabled|disabled)|address (?:couldn't|could not) be found|does not exist|no mailbox|invalid recipient|account (?:has been )?disabled|account is disabled|over quota|quota exceeded|mailbox (?:is )?full|insufficient (?:system )?storage|not a registered gateway user|unknown or illegal alias|no such (?:recipient|address|mailbox)|undeliverable|user doesn't have|inactive user|not our customer", NotSenderProblem),
     // Bare sender refusals that name nothing else.
     r("sender-rejected", r"sender (?:address )?rejected|sender (?:address )?refused|sender denied|mail from .{0,40}(?:rejected|refused)", Policy),
-    r("policy", r"access denied|not authori[sz]ed|delivery not authorized|policy|refused|rejected|denied|blocked", Policy),
+    r("policy", r"access denied|not authori[sz]ed|delivery not authorized|policy|denied|blocked", Policy),
+    // Bare "rejected" says nothing about the cause: the code decides (5.7.x -> policy).
+    r("rejected", r"rejected|refused", Unknown),
 ];
 
 /// Who answered.
