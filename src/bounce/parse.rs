@@ -277,9 +277,13 @@ pub fn parse_message(raw: &[u8]) -> Result<Bounce, NotBounce> {
             if diagnostic.is_none() {
                 diagnostic = diag_field.map(|v| dsn::strip_type(v).to_string());
             }
+            let block = blocks.iter().find(|b| b.recipient.eq_ignore_ascii_case(&recipient)).map(|b| b.text.as_str());
+            if diagnostic.as_deref().is_none_or(str::is_empty) {
+                diagnostic = block.map(str::to_string);
+            }
             let status = dsn::field(g, "status").and_then(|s| s.split_whitespace().next()).and_then(|s| s.parse::<EnhancedCode>().ok());
             let remote = dsn::field(g, "remote-mta").map(|v| dsn::strip_type(v).trim_matches(['[', ']']).to_string());
-            let f = failure(recipient, dsn::field(g, "action").map(|a| a.to_ascii_lowercase()), status, diagnostic, remote, dsn::field(g, "last-attempt-date").map(str::to_string), &notice);
+            let f = failure(recipient, dsn::field(g, "action").map(|a| a.to_ascii_lowercase()), status, diagnostic, remote, dsn::field(g, "last-attempt-date").map(str::to_string), &notice, block);
             bounce.failures.push(f);
         }
         if !bounce.failures.is_empty() {
@@ -292,16 +296,27 @@ pub fn parse_message(raw: &[u8]) -> Result<Bounce, NotBounce> {
             // No recipient named in the notice: the returned message's To, if the notice
             // carries a reply.
             let reason = text::notice_reason(&notice);
-            if let Some(to) = returned.as_ref().and_then(|r| r.to.clone()) {
+            let named = returned.as_ref().and_then(|r| r.to.clone()).or_else(|| {
+                // Otherwise the first address the notice names that is not the bounce's addressee.
+                let own = bounce_to.clone().unwrap_or_default();
+                text::addresses(&notice).into_iter().find(|a| !a.eq_ignore_ascii_case(&own))
+            });
+            if let Some(to) = named {
                 if crate::reply::parse::codes(&reason) != (None, None) {
                     blocks.push(text::Block { recipient: to.to_ascii_lowercase(), text: reason });
+                } else {
+                    // A list or gateway that refuses the poster in prose, with no code.
+                    let prose = text::collapse(crate::reply::parse::bounded(&notice, 4096));
+                    if crate::reply::explain(&prose).sender_side {
+                        blocks.push(text::Block { recipient: to.to_ascii_lowercase(), text: prose });
+                    }
                 }
             }
         }
         bounce.format = text::family(&notice, &bounce_from);
         for b in blocks {
             let status = text::status_in(&b.text);
-            let f = failure(b.recipient, None, status, Some(b.text), None, None, &notice);
+            let f = failure(b.recipient, None, status, Some(b.text), None, None, &notice, None);
             bounce.failures.push(f);
         }
     }
@@ -325,6 +340,7 @@ fn failure(
     remote_host: Option<String>,
     last_attempt: Option<String>,
     notice: &str,
+    context: Option<&str>,
 ) -> Failure {
     let diag_text = diagnostic.as_deref().map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "));
     let mut reply = reply::parse(diag_text.as_deref().unwrap_or(""));
@@ -337,14 +353,31 @@ fn failure(
     }
     // The reply's own enhanced code is more precise than the report's Status when they
     // share a class (reports often say 5.0.0 or 4.4.7 while the reply says 5.7.1).
-    let status = match (status, enhanced) {
+    let mut status = match (status, enhanced) {
         (Some(s), Some(e)) if e.class == s.class => Some(e),
         (Some(s), _) => Some(s),
         (None, e) => e,
     };
+    // "Message expired" (X.4.7) hides the reason the attempts failed; a later reply in
+    // the diagnostic or the notice ("<421 4.4.2 Connection timed out>") names it.
+    if status.is_some_and(|s| s.subject == 4 && s.detail == 7) {
+        let inner = diag_text.as_deref().and_then(|d| text::inner_reply(d)).or_else(|| context.and_then(text::inner_reply)).or_else(|| text::inner_reply(&text::notice_reason(notice)));
+        if let Some((c, e)) = inner {
+            status = Some(e);
+            if diag_text.as_deref().is_some_and(|d| d.contains(&format!("{c} {e}"))) {
+                code = Some(c);
+            }
+        }
+    }
+    // A success code is no reply to a failure (Gmail quotes the 220 greeting).
+    if code.is_some_and(|c| c < 400) && status.is_none_or(|s| s.class != 2) {
+        code = None;
+    }
     reply.code = code;
     reply.enhanced = status.or(enhanced);
-    let explanation = reply::explain_reply(reply);
+    // The notice's lines about this recipient tell the stage when the report does not.
+    let stage_hint = context.and_then(reply::explain::stage_of);
+    let explanation = reply::explain::explain_with_stage(reply, stage_hint);
     let remote_host = remote_host.or_else(|| explanation.remote_host.clone());
     let command = explanation.stage.map(|s| s.command().to_string());
     Failure { recipient, action, status, reply_code: code, diagnostic: diag_text, remote_host, command, last_attempt, explanation }

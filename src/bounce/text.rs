@@ -48,7 +48,7 @@ static FAMILY: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     .collect()
 });
 static BOUNCE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)undeliver|delivery (?:status|failure|failed|has failed|notification|problem|to the following)|returned mail|failure notice|mail delivery|could not be delivered|couldn't be delivered|was not delivered|wasn't delivered|non-?delivery|rejected|bounce|permanent(?:ly)? (?:error|fatal|failure)|unable to deliver|delivery error|not be delivered|message not delivered|warning: could not send|mail system error|failed:|error|delay|mailer-daemon|postmaster|nicht zugestellt|unzustellbar|erreur|no ha podido").unwrap()
+    Regex::new(r"(?i)undeliver|delivery (?:status|failure|failed|has failed|notification|problem|to the following)|returned mail|failure notice|mail delivery|could not be delivered|couldn't be delivered|was not delivered|wasn't delivered|non-?delivery|rejected|bounce|permanent(?:ly)? (?:error|fatal|failure)|unable to deliver|delivery error|not be delivered|message not delivered|warning: could not send|mail system error|failed:|error|delay|mailer-daemon|postmaster|not (?:a )?member|nicht zugestellt|unzustellbar|erreur|no ha podido").unwrap()
 });
 static BOUNCE_SENDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)mailer-daemon|postmaster|mail-?daemon|bounce|mail delivery|mailerdaemon|no-?reply|notification").unwrap());
@@ -56,6 +56,11 @@ static BOUNCE_SENDER: LazyLock<Regex> =
 /// The first address in a string.
 pub fn find_address(s: &str) -> Option<String> {
     ADDR_RE.find(rp::bounded(s, 64 * 1024)).map(|m| m.as_str().trim_matches(['.', '\'']).to_string())
+}
+
+/// Every address in a string (bounded).
+pub fn addresses(s: &str) -> Vec<String> {
+    ADDR_RE.find_iter(rp::bounded(s, 64 * 1024)).take(100).map(|m| m.as_str().trim_matches(['.', '\'']).to_string()).collect()
 }
 
 /// Tags out, common entities decoded (tags first: "&lt;a@b&gt;" survives).
@@ -152,13 +157,13 @@ pub fn recipient_blocks(notice: &str, x_failed: Option<&str>) -> Vec<Block> {
         // Gmail/Yahoo prose puts the reply a paragraph away from the address; without any
         // reply, the notice's own words are the diagnostic (bounded).
         let reason = notice_reason(notice);
-        let reason = if rp::codes(&reason) != (None, None) { reason } else { collapse(rp::bounded(notice, 1500)) };
+        let reason = if rp::codes(&reason) != (None, None) { reason } else { collapse(rp::bounded(notice, 4096)) };
         blocks[0].text = format!("{} {}", blocks[0].text, reason).trim().to_string();
     }
     blocks
 }
 
-fn collapse(s: &str) -> String {
+pub fn collapse(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -184,6 +189,15 @@ pub fn notice_reason(notice: &str) -> String {
         }
     }
     out
+}
+
+/// A failure reply other than "message expired" (X.4.7) in a text: (basic, enhanced).
+pub fn inner_reply(text: &str) -> Option<(u16, EnhancedCode)> {
+    static PAIRS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:^|[\s'<(\[])([45][0-5][0-9])[ -]#?([45])\.([0-9]{1,3})\.([0-9]{1,3})").unwrap());
+    PAIRS.captures_iter(rp::bounded(text, 16 * 1024)).find_map(|c| {
+        let e = EnhancedCode { class: c[2].parse().ok()?, subject: c[3].parse().ok()?, detail: c[4].parse().ok()? };
+        (!(e.subject == 4 && e.detail == 7)).then_some((c[1].parse().ok()?, e))
+    })
 }
 
 /// The enhanced status in a block of text.

@@ -129,7 +129,8 @@ static SENDER_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)mail from:\s*<([^>\s]+@[^>\s]+)>|<([^>\s]+@[^>\s]+)>(?::|\.\.\.)\s*sender|sending domain \[?([a-z0-9.-]+\.[a-z]{2,})\]?|unauthenticated email from ([a-z0-9.-]+\.[a-z]{2,})|dmarc policy for ([a-z0-9.-]+\.[a-z]{2,})|due to ([a-z0-9.-]+\.[a-z]{2,})'s dmarc|domain of sender address (\S+@[a-z0-9.-]+)|the mail from domain \[([a-z0-9.-]+)\]").unwrap()
 });
 
-fn stage_of(text: &str) -> Option<Stage> {
+/// The SMTP stage named in prose ("in reply to RCPT TO command", "after MAIL FROM", ...).
+pub fn stage_of(text: &str) -> Option<Stage> {
     for re in STAGE_RES.iter() {
         if let Some(c) = re.captures(text) {
             let m = &c[1];
@@ -195,6 +196,11 @@ pub fn explain(text: &str) -> Explanation {
 
 /// Explain an already parsed reply.
 pub fn explain_reply(reply: Reply) -> Explanation {
+    explain_with_stage(reply, None)
+}
+
+/// Explain a reply whose stage may be known from elsewhere (a bounce's transcript).
+pub fn explain_with_stage(reply: Reply, stage_hint: Option<Stage>) -> Explanation {
     let raw = parse::bounded(&reply.raw, parse::MAX_INPUT);
     let class = reply.enhanced.map(|e| e.class).or(reply.code.map(|c| (c / 100) as u8));
     let permanence = match class {
@@ -204,11 +210,11 @@ pub fn explain_reply(reply: Reply) -> Explanation {
         _ => Permanence::Unknown,
     };
     let (mut cause, rule) = classify(&reply);
-    let stage = stage_of(raw);
+    let stage = stage_of(raw).or(stage_hint);
     // The stage says whose fault a vague refusal is: at MAIL FROM the sender address is
     // refused, at HELO the host name, at the greeting the client IP.
     match (stage, cause) {
-        (Some(Stage::MailFrom), Cause::NotSenderProblem | Cause::Unknown) => {
+        (Some(Stage::MailFrom), Cause::NotSenderProblem | Cause::Unknown) if reply.enhanced.is_none_or(|e| !(2..=6).contains(&e.subject)) => {
             let low = raw.to_ascii_lowercase();
             cause = if ["does not exist", "not found", "unknown", "no such", "unroutable", "unrouteable"].iter().any(|w| low.contains(w)) {
                 Cause::UnknownSenderDomain
@@ -218,6 +224,13 @@ pub fn explain_reply(reply: Reply) -> Explanation {
         }
         (Some(Stage::Helo), Cause::Unknown | Cause::NotSenderProblem | Cause::Policy) => cause = Cause::Helo,
         (Some(Stage::Connect), Cause::Unknown | Cause::Policy) => cause = Cause::Reputation,
+        // Real unknown users are refused at RCPT; "unknown user" after the message was
+        // sent is a filter refusing this sender (NTT docomo answers like this).
+        (Some(Stage::EndOfData), Cause::NotSenderProblem)
+            if rule == Some("recipient") && reply.enhanced.is_none_or(|e| e.subject != 2) && raw.to_ascii_lowercase().contains("unknown user") =>
+        {
+            cause = Cause::Policy
+        }
         _ => {}
     }
     // A refusal under the security/policy class (X.7.x) of the message's content is the

@@ -80,7 +80,7 @@ const PRE: &str = r#"(?:^|[\s'"(\[<#:;=,])"#;
 const POST: &str = r#"(?:$|[\s'")\]>:;,])"#;
 
 static PAIR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"{PRE}([245][0-5][0-9])(?:[ -]+|:\s*)#?([245])\.([0-9]{{1,3}})\.([0-9]{{1,3}}){POST}")).unwrap()
+    Regex::new(&format!(r#"{PRE}([245][0-5][0-9])(?:[ -]+|:\s*)['"]?#?([245])\.([0-9]{{1,3}})\.([0-9]{{1,3}}){POST}"#)).unwrap()
 });
 static BASIC: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"{PRE}([245][0-5][0-9])(?:-|{POST})")).unwrap());

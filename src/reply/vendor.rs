@@ -85,14 +85,16 @@ pub static RULES: &[Rule] = &[
     // Rate limits.
     r("rate-limit", r"rate limit|ratelimit|too many (?:messages|connections|recipients|emails)|unexpected volume|temporarily deferred|throttl|receiving (?:email|mail) (?:too quickly|at a rate)|sending limit|daily (?:sending )?(?:quota|limit)|try again later.{0,40}(?:volume|rate)|tss04|tsp01|frequency limit", RateLimit),
     // The message itself.
-    r("content", r"spam|virus|message content|content (?:rejected|filter|policy|violation)|suspicious|header error|duplicate header|multiple addresses in from|not rfc ?5322 compliant|protocol violation|message (?:is )?too (?:large|big)|attachment|phishing|malware|policy violation", Content),
+    r("content", r"spam|virus|message content|content (?:rejected|filter|policy|violation)|suspicious|header error|duplicate header|multiple addresses in from|not rfc ?5322 compliant|message (?:is )?too (?:large|big)|attachment|phishing|malware|policy violation", Content),
+    // Zoho: the recipient's domain refuses this sender (not the mailbox).
+    r("zoho-destination-domain", r"mail rejected by destination domain", Policy),
     // Mailing lists that refuse the poster (Google Groups writes in the user's language).
     r("list-permission", r"permission to post|not allowed to post|you are not a member of|not a member of this (?:mailing )?list|google groups|googlegroups\.com", Policy),
     // Not a sender problem.
     r("recipient", r"host or domain name not found|name service error|host not found|user unknown|unknown user|no such user|user not found|recipnotfound|mailbox (?:unavailable|not found|does not exist|is disabled|disabled)|address (?:couldn't|could not) be found|does not exist|no mailbox|invalid recipient|account (?:has been )?disabled|account is disabled|over quota|quota exceeded|mailbox (?:is )?full|insufficient (?:system )?storage|not a registered gateway user|unknown or illegal alias|no such (?:recipient|address|mailbox)|undeliverable|user doesn't have|inactive user|not our customer", NotSenderProblem),
     // Bare sender refusals that name nothing else.
     r("sender-rejected", r"sender (?:address )?rejected|sender (?:address )?refused|sender denied|mail from .{0,40}(?:rejected|refused)", Policy),
-    r("policy", r"access denied|not authori[sz]ed|delivery not authorized|policy|denied|blocked", Policy),
+    r("policy", r"protocol violation|access denied|not authori[sz]ed|delivery not authorized|policy|denied|blocked", Policy),
     // Bare "rejected" says nothing about the cause: the code decides (5.7.x -> policy).
     r("rejected", r"rejected|refused", Unknown),
 ];
