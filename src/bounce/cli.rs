@@ -139,6 +139,7 @@ pub fn summarise(items: &[Item]) -> Summary {
         } else if !it.events.is_empty() {
             s.bounces += 1;
             s.failures += it.events.len();
+            s.sender_side += it.events.iter().filter(|e| e.explanation.as_ref().is_some_and(|x| x.sender_side)).count();
         } else {
             s.not_bounces += 1;
         }
@@ -228,10 +229,18 @@ pub fn render_item(it: &Item, s: Style, all: bool) -> String {
         }
     } else if !it.events.is_empty() {
         for e in &it.events {
-            let x = crate::reply::explain(e.diagnostic.as_deref().unwrap_or(""));
-            out.push_str(&format!("{} {} {} {} {}\n", s.bold(&it.source), e.provider, e.recipient, e.status.as_deref().unwrap_or(""), x.cause.as_str()));
+            let codes = [e.status.map(|c| c.to_string()), e.reply_code.map(|c| c.to_string())].into_iter().flatten().collect::<Vec<_>>().join(" ");
+            out.push_str(&format!("{} {}\n", s.bold(&it.source), s.dim(&format!("(event: {})", e.provider))));
+            let cause = e.explanation.as_ref().map(|x| if x.sender_side { s.red(x.cause.as_str()) } else { s.dim(x.cause.as_str()) }).unwrap_or_default();
+            out.push_str(&format!("  {} {} {} {}\n", e.recipient, s.bold(&codes), cause, s.dim(e.bounce_kind.as_deref().unwrap_or(""))));
             if let Some(d) = &e.diagnostic {
-                out.push_str(&format!("    {d}\n"));
+                out.push_str(&format!("    {}\n", crate::reply::parse::bounded(d, 300)));
+            }
+            if let Some(x) = e.explanation.as_ref().filter(|x| x.sender_side) {
+                out.push_str(&format!("    {}\n", x.cause_summary));
+                if let Some(c) = x.next_commands.first() {
+                    out.push_str(&format!("    next: {}\n", s.cyan(c)));
+                }
             }
         }
     } else if all || it.error.as_deref() != Some("not a bounce") {

@@ -165,7 +165,7 @@ pub fn classify(reply: &Reply) -> (Cause, Option<&'static str>) {
     let by_code = reply.enhanced.map(|e| cause::from_enhanced(e.subject, e.detail));
     let (cause, rule) = match vendor::match_rule(text, reply.enhanced) {
         // A generic refusal defers to a specific enhanced code (5.7.23 -> SPF, 5.1.1 -> recipient).
-        Some(rule) if matches!(rule.cause, Cause::Policy | Cause::Unknown) => match by_code {
+        Some(rule) if matches!(rule.id, "policy" | "rejected" | "sender-rejected") => match by_code {
             Some(c) if c != Cause::Unknown && (c != Cause::Policy || rule.cause == Cause::Unknown) => (c, None),
             _ => (rule.cause, Some(rule.id)),
         },
