@@ -167,6 +167,13 @@ fn returned_from_headers(block: &str) -> Returned {
 
 /// Parse one message. `Err(NotBounce::NotABounce)` for ordinary mail.
 pub fn parse_message(raw: &[u8]) -> Result<Bounce, NotBounce> {
+    parse_depth(raw, 0)
+}
+
+/// How deep a bounce forwarded inside a message (a bounce of a bounce) is followed.
+const MAX_NESTING: usize = 3;
+
+fn parse_depth(raw: &[u8], depth: usize) -> Result<Bounce, NotBounce> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(NotBounce::Empty);
     }
@@ -185,6 +192,7 @@ pub fn parse_message(raw: &[u8]) -> Result<Bounce, NotBounce> {
     let mut notice = String::new();
     let mut returned: Option<Returned> = None;
     let mut returned_text: Option<String> = None;
+    let mut nested: Vec<&[u8]> = Vec::new();
     for (i, part) in msg.parts.iter().enumerate() {
         let ct = part.content_type();
         let (ty, sub) = ct.map(|c| (c.ctype().to_ascii_lowercase(), c.subtype().unwrap_or("").to_ascii_lowercase())).unwrap_or_default();
@@ -193,6 +201,11 @@ pub fn parse_message(raw: &[u8]) -> Result<Bounce, NotBounce> {
                 status_body = Some(String::from_utf8_lossy(part.contents()).into_owned());
             }
             (PartType::Message(m), _, _) if returned.is_none() => {
+                // The nested message's own bytes (its raw_message is the whole outer input).
+                let _ = m;
+                if let Some(b) = raw.get(part.offset_body as usize..part.offset_end as usize) {
+                    nested.push(b);
+                }
                 let mut r = Returned::default();
                 r.return_path = first_address(m.header("Return-Path"));
                 r.from = first_address(m.header("From"));
@@ -219,6 +232,15 @@ pub fn parse_message(raw: &[u8]) -> Result<Bounce, NotBounce> {
                 notice.push('\n');
             }
             _ => {}
+        }
+    }
+    // Broken MIME (a boundary the parser missed): read the body as text.
+    if notice.trim().is_empty() {
+        let root = &msg.parts[0];
+        if let Some(b) = raw.get(root.offset_body as usize..(root.offset_end as usize).min(raw.len())) {
+            let b = &b[..b.len().min(256 * 1024)];
+            let t = String::from_utf8_lossy(b);
+            notice = if t.contains("<html") || t.contains("<HTML") { text::strip_html(&t) } else { t.into_owned() };
         }
     }
     // Plain-text bounces carry the returned message inline after a separator.
@@ -321,6 +343,14 @@ pub fn parse_message(raw: &[u8]) -> Result<Bounce, NotBounce> {
         }
     }
     if bounce.failures.is_empty() || !text::looks_like_bounce(&bounce, &bounce_from, status_body.is_some()) {
+        // A bounce forwarded as an attachment (or a bounce of a bounce): read the inner one.
+        if depth < MAX_NESTING {
+            for inner in nested {
+                if let Ok(b) = parse_depth(inner, depth + 1) {
+                    return Ok(b);
+                }
+            }
+        }
         return Err(NotBounce::NotABounce);
     }
     let r = returned.unwrap_or_default();

@@ -25,7 +25,7 @@ static RCPT_LINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?im)^\s*(?:-+ ?this is a copy of the message|-+ ?below this line is a copy of the message|-+ ?original message|original message follows|-+ ?(?:unsent|returned|undelivered|original) (?:message|mail)|-+ ?the header of the original message|-+ ?message header follows|content-type: message/rfc822|content-type: text/rfc822-headers|-+ ?(?:start of )?(?:returned|original) (?:message|headers)|-+ forwarded message|\*\*\*\*\*\s*original message)",
+        r"(?im)^[ \t]*(?:-+ ?this is a copy of the message|-+ ?below this line is a copy of the message|-+ ?original message|original message follows|-+ ?(?:unsent|returned|undelivered|original) (?:message|mail)|-+ ?the header of the original message|-+ ?message header follows|content-type: message/rfc822|content-type: text/rfc822-headers|-+ ?(?:start of )?(?:returned|original) (?:message|headers)|-+ forwarded message|\*\*\*\*\*\s*original message)",
     )
     .unwrap()
 });
@@ -51,7 +51,7 @@ static BOUNCE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)undeliver|delivery (?:status|failure|failed|has failed|notification|problem|to the following)|returned mail|failure notice|mail delivery|could not be delivered|couldn't be delivered|was not delivered|wasn't delivered|non-?delivery|rejected|bounce|permanent(?:ly)? (?:error|fatal|failure)|unable to deliver|delivery error|not be delivered|message not delivered|warning: could not send|mail system error|failed:|error|delay|mailer-daemon|postmaster|not (?:a )?member|nicht zugestellt|unzustellbar|erreur|no ha podido").unwrap()
 });
 static BOUNCE_SENDER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)mailer-daemon|postmaster|mail-?daemon|bounce|mail delivery|mailerdaemon|no-?reply|notification").unwrap());
+    LazyLock::new(|| Regex::new(r"(?i)mailer-daemon|post_?master|mail-?daemon|bounce|mail delivery|mailerdaemon|no-?reply|notification").unwrap());
 
 /// The first address in a string.
 pub fn find_address(s: &str) -> Option<String> {
@@ -252,7 +252,7 @@ mod tests {
     fn qmail_blocks_and_split() {
         let n = "Hi. This is the qmail-send program at mx.example.\n\n<a@example.org>:\n192.0.2.1 does not like recipient.\nRemote host said: 550 5.1.1 unknown\n\n<b@example.org>:\nRemote host said: 552 5.2.2 mailbox full\n\n--- Below this line is a copy of the message.\n\nReturn-Path: <s@shop.example>\n";
         let (head, tail) = split_returned(n);
-        assert!(tail.unwrap().starts_with("\nReturn-Path"));
+        assert!(tail.unwrap().trim_start().starts_with("Return-Path"), "{tail:?}");
         let b = recipient_blocks(head, None);
         assert_eq!(b.len(), 2);
         assert_eq!(status_in(&b[1].text).map(|e| e.to_string()).as_deref(), Some("5.2.2"));
