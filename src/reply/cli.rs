@@ -23,6 +23,7 @@ struct JsonDoc<'a> {
     command: &'static str,
     #[serde(flatten)]
     explanation: &'a Explanation,
+    findings: Vec<crate::finding::Finding>,
 }
 
 /// At most this much is read from standard input (no real reply is longer).
@@ -45,7 +46,7 @@ pub async fn run(args: ExplainArgs, env: &Env) -> ExitCode {
     }
     let x = super::explain(&text);
     if env.global.json {
-        crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "explain", explanation: &x });
+        crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "explain", explanation: &x, findings: super::findings::findings(&x) });
     } else {
         print!("{}", render_text(&x, Style { color: env.color }));
     }

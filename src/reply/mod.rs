@@ -6,6 +6,8 @@ pub mod cause;
 pub mod cli;
 pub mod conformance;
 pub mod explain;
+pub mod findings;
+pub mod matcher;
 pub mod parse;
 pub mod registry;
 mod registry_table;

@@ -1,16 +1,17 @@
 //! The vendor catalogue: who answered, and what their words mean.
 //!
-//! Two tables, each compiled once into a `RegexSet` (case-insensitive): `VENDORS`
-//! recognises the receiver or service from its host names, URLs and house style;
-//! `RULES` maps wording to a cause. Rules are ordered most specific first, and the first
-//! matching rule wins, so "Sender address rejected: unverified address: ... 550 5.1.1
+//! Two tables: `VENDORS` recognises the receiver or service from its host names, URLs
+//! and house style; `RULES` maps wording to a cause. Patterns are matched ASCII
+//! case-insensitively and in order, the first match wins (see matcher.rs: literal
+//! phrases through one Aho-Corasick automaton, the rest as regexes compiled on first use).
+//! Rules are ordered most specific first, so "Sender address rejected: unverified address: ... 550 5.1.1
 //! User unknown" is a sender-verification failure, not an unknown recipient. A rule may
 //! also require an enhanced code (Yahoo's "policy reasons" means DMARC only with 5.7.9).
 //! The patterns were written for this project from the providers' published texts.
 
 use std::sync::LazyLock;
 
-use regex::{RegexSet, RegexSetBuilder};
+use super::matcher::Matcher;
 
 use super::cause::Cause;
 use super::parse::EnhancedCode;
@@ -39,26 +40,26 @@ pub static RULES: &[Rule] = &[
     // ESPs refusing an unverified sender identity.
     r("ses-unverified", r"email address is not verified|identities failed the check|not authorized to send from|sending domain is not verified", EspIdentityUnverified),
     r("sendgrid-sender-identity", r"verified sender identity|sender identity requirements", EspIdentityUnverified),
-    r("mailgun-sandbox", r"sandbox subdomains are for test|domain .{0,80}is not allowed to send|free accounts are for test purposes only", EspIdentityUnverified),
+    r("mailgun-sandbox", r"sandbox subdomains are for test|domain .*?is not allowed to send|free accounts are for test purposes only", EspIdentityUnverified),
     r("postmark-signature", r"is not a (?:confirmed )?sender signature|sender signature (?:not|has not been) (?:found|confirmed)", EspIdentityUnverified),
-    r("sparkpost-domain", r"unconfigured sending domain|sending domain .{0,40}not (?:configured|registered|verified)", EspIdentityUnverified),
+    r("sparkpost-domain", r"unconfigured sending domain|sending domain .*?not (?:configured|registered|verified)", EspIdentityUnverified),
     // The login may not send as this address.
     r("ms-sendas", r"sendasdenied|not allowed to send as|send ?as (?:permission|denied)|sender not authorized to send on behalf", SendAsDenied),
     r("postfix-login-mismatch", r"not owned by user|sender address rejected: not logged in|not logged in", SendAsDenied),
-    r("gmail-identity-change", r"no identity changes permitted|send mail as.{0,40}(?:misconfigured|account)", SendAsDenied),
+    r("gmail-identity-change", r"no identity changes permitted|send mail as.*?(?:misconfigured|account)", SendAsDenied),
     r("zoho-relaying-as", r"relaying disallowed as|sender is not allowed to relay emails|from address is not (?:owned|verified)", SendAsDenied),
     // Relay.
     r("relay-credentials", r"invalid credentials for relay|isn't registered in your workspace|smtp relay (?:service|settings)", RelayDenied),
     r("relay-denied", r"relay(?:ing)? (?:access )?(?:denied|not permitted|prohibited)|not configured to relay|insecure mail relay|unable to relay|we do not relay|relay not permitted|5\.7\.54|5\.4\.1 all recipient addresses rejected", RelayDenied),
     // Null MX.
-    r("null-mx", r"sender .{0,60}null ?mx|null ?mx.{0,60}sender|sender address has null mx|nullmx", NullMx),
+    r("null-mx", r"sender .*?null ?mx|null ?mx.*?sender|sender address has null mx|nullmx", NullMx),
     rc("null-mx-code", r"null ?mx|does not accept mail|domain does not (?:accept|receive) mail", NullMx, (7, 27)),
     // Sender verification (call-back to the sender's MX).
     r("sender-verify", r"sender verify failed|sender verification (?:failed|is required)|unverified address|could not verify sender|verification failed for|sender address rejected: undeliverable address|cannot verify sender", SenderVerifyFailed),
     // The sender's domain does not exist or has no mail route.
     rc("no-such-domain-1.7", r"no such domain|does not exist", UnknownSenderDomain, (1, 7)),
     rc("no-such-domain-1.8", r"no such domain|does not exist", UnknownSenderDomain, (1, 8)),
-    r("sender-domain", r"domain of sender address .{0,160}does not exist|sender address rejected: domain not found|unroutable sender|unrouteable sender|sender domain (?:does not exist|not found|must exist|must resolve|unknown)|unknown sender domain|sender address does not exist|sender'?s? domain (?:does not exist|has no mx|not found)|undeliverable sender domain|domain must resolve|mailfrom domain does not exist|sender address rejected: domain", UnknownSenderDomain),
+    r("sender-domain", r"domain of sender address .*?does not exist|sender address rejected: domain not found|unroutable sender|unrouteable sender|sender domain (?:does not exist|not found|must exist|must resolve|unknown)|unknown sender domain|sender address does not exist|sender'?s? domain (?:does not exist|has no mx|not found)|undeliverable sender domain|domain must resolve|mailfrom domain does not exist|sender address rejected: domain", UnknownSenderDomain),
     // Address syntax.
     r("address-syntax", r"need fully-qualified address|not a valid rfc ?5321 address|(?:bad|invalid|illegal) (?:sender )?(?:address )?syntax|syntax error in (?:mail from|sender)|malformed (?:sender )?address|domain name required for sender address|sender address must contain a domain|address syntax", AddressSyntax),
     // Combined authentication requirements (before the DMARC/SPF words they contain).
@@ -70,7 +71,7 @@ pub static RULES: &[Rule] = &[
     r("dmarc", r"dmarc", Dmarc),
     rc("yahoo-policy", r"not accepted for policy reasons", Dmarc, (7, 9)),
     // SPF.
-    r("spf", r"\bspf\b|sender policy framework|is not allowed to send from .{0,80}per it|not permitted sender", Spf),
+    r("spf", r"\bspf\b|sender policy framework|is not allowed to send from .*?per it|not permitted sender", Spf),
     // DKIM.
     r("dkim", r"\bdkim\b|domainkeys", Dkim),
     // Reverse DNS and HELO.
@@ -79,11 +80,11 @@ pub static RULES: &[Rule] = &[
     // TLS or authentication required.
     r("auth-required", r"authentication required|authrequired|auth(?:entication)? is required|client not authenticated|must issue a starttls|starttls (?:is )?required|tls (?:is )?required|encryption required|smtp auth(?:entication)? is disabled|please authenticate|use the smtp server of your isp|5\.7\.57|5\.7\.139", TlsOrAuthRequired),
     // Reputation and blocklists.
-    r("blocklist", r"blocked using|blacklist|blocklist|block ?list|spamhaus|spamcop|sorbs|barracuda|\brbl\b|dnsbl|\b(?:is|are|was|been|ip|domain) listed (?:in|on|at|by)|listed (?:in|on|at|by) (?:the )?(?:spamhaus|rbl|dnsbl|block|black|spam|zen|sbl|xbl|pbl|barracuda|sorbs|spamcop)|banned sending ip|reputation|blocked for abuse|open relay|invalid ip for sending|host network not allowed|proofpoint|client host rejected|access denied, banned|sender rejected|blocked by|messages from .{0,40} weren't sent|\(bl\)|service refuse|not allowed to send mail from|has been blocked|ip address (?:is )?(?:blocked|listed)|poor reputation|low reputation", Reputation),
+    r("blocklist", r"blocked using|blacklist|blocklist|block ?list|spamhaus|spamcop|sorbs|barracuda|\brbl\b|dnsbl|\b(?:is|are|was|been|ip|domain) listed (?:in|on|at|by)|listed (?:in|on|at|by) (?:the )?(?:spamhaus|rbl|dnsbl|block|black|spam|zen|sbl|xbl|pbl|barracuda|sorbs|spamcop)|banned sending ip|reputation|blocked for abuse|open relay|invalid ip for sending|host network not allowed|proofpoint|client host rejected|access denied, banned|sender rejected|blocked by|messages from .*? weren't sent|\(bl\)|service refuse|not allowed to send mail from|has been blocked|ip address (?:is )?(?:blocked|listed)|poor reputation|low reputation", Reputation),
     // Yahoo's deferral for volume *or complaints* is about the sender's reputation.
     r("yahoo-complaints", r"user complaints|\[tss0[49]\]", Reputation),
     // Rate limits.
-    r("rate-limit", r"rate limit|ratelimit|too many (?:messages|connections|recipients|emails)|unexpected volume|temporarily deferred|throttl|receiving (?:email|mail) (?:too quickly|at a rate)|sending limit|daily (?:sending )?(?:quota|limit)|try again later.{0,40}(?:volume|rate)|tss04|tsp01|frequency limit", RateLimit),
+    r("rate-limit", r"rate limit|ratelimit|too many (?:messages|connections|recipients|emails)|unexpected volume|temporarily deferred|throttl|receiving (?:email|mail) (?:too quickly|at a rate)|sending limit|daily (?:sending )?(?:quota|limit)|try again later.*?(?:volume|rate)|tss04|tsp01|frequency limit", RateLimit),
     // The message itself.
     r("content", r"spam|virus|message content|content (?:rejected|filter|policy|violation)|suspicious|header error|duplicate header|multiple addresses in from|not rfc ?5322 compliant|message (?:is )?too (?:large|big)|attachment|phishing|malware|policy violation", Content),
     // Zoho: the recipient's domain refuses this sender (not the mailbox).
@@ -93,7 +94,7 @@ pub static RULES: &[Rule] = &[
     // Not a sender problem.
     r("recipient", r"host or domain name not found|name service error|host not found|user unknown|unknown user|no such user|user not found|recipnotfound|mailbox (?:unavailable|not found|does not exist|is disabled|disabled)|address (?:couldn't|could not) be found|does not exist|no mailbox|invalid recipient|account (?:has been )?disabled|account is disabled|over quota|quota exceeded|mailbox (?:is )?full|insufficient (?:system )?storage|not a registered gateway user|unknown or illegal alias|no such (?:recipient|address|mailbox)|undeliverable|user doesn't have|inactive user|not our customer", NotSenderProblem),
     // Bare sender refusals that name nothing else.
-    r("sender-rejected", r"sender (?:address )?rejected|sender (?:address )?refused|sender denied|mail from .{0,40}(?:rejected|refused)", Policy),
+    r("sender-rejected", r"sender (?:address )?rejected|sender (?:address )?refused|sender denied|mail from .*?(?:rejected|refused)", Policy),
     r("policy", r"protocol violation|access denied|not authori[sz]ed|delivery not authorized|policy|denied|blocked", Policy),
     // Bare "rejected" says nothing about the cause: the code decides (5.7.x -> policy).
     r("rejected", r"rejected|refused", Unknown),
@@ -114,7 +115,7 @@ pub static VENDORS: &[(&str, &str)] = &[
     ("Proofpoint", r"proofpoint|pphosted"),
     ("Cox", r"cox\.(?:net|com)|cloudfilter\.net"),
     ("La Poste", r"laposte"),
-    ("Amazon SES", r"amazonses|email-smtp\..{0,30}amazonaws|identities failed the check|ses\b"),
+    ("Amazon SES", r"amazonses|email-smtp\..*?amazonaws|identities failed the check|ses\b"),
     ("SendGrid", r"sendgrid|sender identity"),
     ("Mailgun", r"mailgun|sandbox subdomains"),
     ("Postmark", r"postmark|sender signature"),
@@ -125,31 +126,27 @@ pub static VENDORS: &[(&str, &str)] = &[
     ("qmail", r"did not like our|remote host said:|i'm not going to try again"),
 ];
 
-static RULE_SET: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSetBuilder::new(RULES.iter().map(|r| r.pattern)).case_insensitive(true).size_limit(64 << 20).build().expect("reply rules compile")
-});
-static VENDOR_SET: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSetBuilder::new(VENDORS.iter().map(|v| v.1)).case_insensitive(true).build().expect("vendor patterns compile")
-});
+static RULE_MATCHER: LazyLock<Matcher> = LazyLock::new(|| Matcher::new(RULES.iter().map(|r| r.pattern)));
+static VENDOR_MATCHER: LazyLock<Matcher> = LazyLock::new(|| Matcher::new(VENDORS.iter().map(|v| v.1)));
 
 /// The first (most specific) rule that matches `text` (and the enhanced code, if it needs one).
 pub fn match_rule(text: &str, enhanced: Option<EnhancedCode>) -> Option<&'static Rule> {
-    let hits = RULE_SET.matches(text);
-    hits.iter().map(|i| &RULES[i]).find(|r| match r.needs {
+    let accept = |i: usize| match RULES[i].needs {
         None => true,
         Some((s, d)) => enhanced.is_some_and(|e| e.subject == s && e.detail == d),
-    })
+    };
+    RULE_MATCHER.first(text, accept).map(|i| &RULES[i])
 }
 
 /// Who answered, when the text gives it away (first in table order).
 pub fn vendor(text: &str) -> Option<&'static str> {
-    VENDOR_SET.matches(text).iter().next().map(|i| VENDORS[i].0)
+    VENDOR_MATCHER.first(text, |_| true).map(|i| VENDORS[i].0)
 }
 
-/// Force compilation (so the first real call is fast; used by benchmarks).
+/// Compile every pattern now (benchmarks; tests that every pattern compiles).
 pub fn warm_up() {
-    LazyLock::force(&RULE_SET);
-    LazyLock::force(&VENDOR_SET);
+    RULE_MATCHER.warm_up();
+    VENDOR_MATCHER.warm_up();
 }
 
 #[cfg(test)]
