@@ -51,6 +51,10 @@ pub fn parse(body: &str) -> DeliveryStatus {
                 if v.len() < MAX_FIELD {
                     v.push(' ');
                     v.push_str(line.trim());
+                    if v.len() > MAX_FIELD {
+                        let keep = crate::reply::parse::bounded(v, MAX_FIELD).len();
+                        v.truncate(keep);
+                    }
                 }
             }
             continue;
