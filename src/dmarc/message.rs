@@ -197,6 +197,7 @@ pub fn spf_from_headers(raw: &[u8]) -> Option<SpfInfo> {
                 if let Some(rest) = part.strip_prefix("spf=") {
                     let result = rest.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
                     let domain = param(part, "smtp.mailfrom=")
+                        .or_else(|| param(part, "smtp.mfrom="))
                         .map(|a| domain_of(&a).unwrap_or(a))
                         .or_else(|| param(part, "smtp.helo="))
                         .unwrap_or_default();
@@ -319,6 +320,9 @@ pub async fn verify(resolver: &Resolver, raw: &[u8], opts: &VerifyOptions) -> Re
         }
         if let Some(k) = &s.key {
             f = f.evidence(format!("key: {}", k.describe()));
+            for i in k.issues.iter().filter(|i| i.severity >= Severity::Warning) {
+                f = f.evidence(format!("key {}: {}", i.severity.as_str(), i.message));
+            }
         }
         if s.reason_id == "dkim.key-missing" {
             f = f.fix(Fix::setting(format!("Publish the key for selector {} at {} (TXT), as your signing service shows it.", s.selector, s.key_name)));
