@@ -108,14 +108,24 @@ pub async fn check(resolver: &Resolver, domain: &str, selector: &str) -> Selecto
     let txt = ans.txt_strings();
     let pick = txt.iter().find(|t| t.split(';').any(|p| p.trim_start().starts_with("p="))).or(txt.first());
     let record = pick.map(|t| key::parse(t));
-    let provider = ans.cnames.last().and_then(|(_, t)| provider_of(t));
+    let mut cnames = ans.cnames.clone();
+    if cnames.is_empty() && matches!(ans.outcome, Outcome::NxDomain | Outcome::NoData) {
+        // A negative answer may come without the CNAME that led to it; ask for the
+        // CNAME itself so that a delegation to a provider that has no key yet (the
+        // classic Microsoft 365 "DKIM not enabled") is seen as such.
+        let c = resolver.query(&name, RType::Cname).await;
+        if let Some(crate::dns::Rec::Cname(t)) = c.records.first() {
+            cnames.push((name.clone(), crate::dns::normalize(t)));
+        }
+    }
+    let provider = cnames.last().and_then(|(_, t)| provider_of(t));
     SelectorCheck {
         domain,
         selector,
         name,
         outcome: ans.outcome,
         evidence: ans.summary(),
-        cnames: ans.cnames.clone(),
+        cnames,
         provider,
         txt,
         record,
