@@ -93,6 +93,7 @@ fn ctx(resolver: Resolver, sender: &str) -> Context {
         options: Options { no_dnsbl: true, dnsbl_zones: vec![] },
         smtp_server: None,
         smtp_auth_user: None,
+        notes: vec![],
     }
 }
 

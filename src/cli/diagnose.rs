@@ -12,8 +12,10 @@ use crate::render::text::{self, Style};
 
 #[derive(Debug, clap::Args)]
 pub struct DiagnoseArgs {
-    /// The sender address that was rejected (RFC 5322 forms such as `"Shop" <billing@shop.example>` are fine).
-    pub sender: String,
+    /// The sender address that was rejected (RFC 5322 forms such as `"Shop" <billing@shop.example>`
+    /// are fine). Optional with --bounce, which names the sender itself.
+    #[arg(required_unless_present = "bounce")]
+    pub sender: Option<String>,
     /// The IP address the mail was sent from.
     #[arg(long)]
     pub ip: Option<IpAddr>,
@@ -59,36 +61,57 @@ pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
             return ExitCode::from(e.exit_code());
         }
     };
+    let ctx = match build_context(&args, dns.resolver.clone()) {
+        Ok(ctx) => ctx,
+        Err(message) => {
+            eprintln!("mailsleuth: {message}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let diagnosis = crate::diagnose::diagnose(&ctx).await;
+    if env.global.json {
+        crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "diagnose", diagnosis: &diagnosis });
+    } else {
+        print!("{}", render_text(&diagnosis, Style { color: env.color }, env.global.trace_dns));
+    }
+    ExitCode::from(diagnosis.exit_code())
+}
+
+/// Turn the arguments (and a bounce, if given) into the diagnosis context.
+fn build_context(args: &DiagnoseArgs, resolver: crate::dns::Resolver) -> Result<Context, String> {
+    let mut notes = Vec::new();
     let mut reply = args.reply.as_deref().map(crate::reply::parse);
     let mut sender_raw = args.sender.clone();
     let mut recipient = args.to.clone();
     if let Some(path) = &args.bounce {
-        match crate::bounce::read_for_diagnosis(path) {
-            Ok(b) => {
-                if reply.is_none() {
-                    reply = b.reply;
-                }
-                if recipient.is_none() {
-                    recipient = b.recipient;
-                }
-                if sender_raw.is_empty() {
-                    if let Some(s) = b.sender {
-                        sender_raw = s;
-                    }
-                }
-            }
-            Err(e) => {
-                eprintln!("mailsleuth: {}: {e}", path.display());
-                return ExitCode::from(exit::USAGE);
+        let b = crate::bounce::read_for_diagnosis(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if reply.is_none() && b.reply.is_some() {
+            reply = b.reply;
+            notes.push(format!("reply taken from the bounce {}", path.display()));
+        }
+        if recipient.is_none() && b.recipient.is_some() {
+            recipient = b.recipient;
+        }
+        if sender_raw.is_none() {
+            if let Some(s) = b.sender {
+                notes.push(format!("sender {s} taken from the bounce"));
+                sender_raw = Some(s);
             }
         }
     }
-    let sender = crate::address::parse_input(&sender_raw).ok();
-    let ctx = Context {
-        resolver: dns.resolver.clone(),
+    let sender_raw = sender_raw.ok_or("no sender given and none found in the bounce")?;
+    let mut ip = args.ip;
+    if ip.is_none() {
+        if let Some(found) = reply.as_ref().and_then(|r| crate::diagnose::inputs::sending_ip_in_text(&r.text)) {
+            notes.push(format!("sending IP {found} taken from the reply text"));
+            ip = Some(found);
+        }
+    }
+    Ok(Context {
+        resolver,
+        sender: crate::address::parse_input(&sender_raw).ok(),
         sender_raw,
-        sender,
-        ip: args.ip,
+        ip,
         helo: args.helo.clone(),
         recipient,
         reply,
@@ -98,14 +121,8 @@ pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
         options: Options { no_dnsbl: args.no_dnsbl, dnsbl_zones: args.dnsbl.clone() },
         smtp_server: args.smtp.clone(),
         smtp_auth_user: args.auth_user.clone(),
-    };
-    let diagnosis = crate::diagnose::diagnose(&ctx).await;
-    if env.global.json {
-        crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "diagnose", diagnosis: &diagnosis });
-    } else {
-        print!("{}", render_text(&diagnosis, Style { color: env.color }, env.global.trace_dns));
-    }
-    ExitCode::from(diagnosis.exit_code())
+        notes,
+    })
 }
 
 /// The human report: causes first, then what could not be checked, then the rest.
@@ -124,6 +141,9 @@ pub fn render_text(d: &Diagnosis, style: Style, trace_dns: bool) -> String {
     }
     facts.push(format!("dns {}", d.dns_source));
     out.push_str(&format!("{}\n", style.dim(&facts.join(" · "))));
+    for n in &d.notes {
+        out.push_str(&format!("{}\n", style.dim(&format!("note: {n}"))));
+    }
     if let Some(r) = &d.reply {
         let codes = [r.code.map(|c| c.to_string()), r.enhanced.map(|e| e.to_string())].into_iter().flatten().collect::<Vec<_>>().join(" ");
         out.push_str(&format!("{} {} {}\n", style.dim("reply:"), style.bold(&codes), r.text));

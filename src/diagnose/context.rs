@@ -42,6 +42,8 @@ pub struct Context {
     pub smtp_server: Option<String>,
     /// `--auth-user`: log in as this user (the password comes from the environment or a prompt).
     pub smtp_auth_user: Option<String>,
+    /// How inputs were obtained, shown with the report ("IP 198.51.100.25 from the bounce").
+    pub notes: Vec<String>,
 }
 
 impl Context {

@@ -1,6 +1,7 @@
 //! The main job: run every relevant check concurrently and rank the probable causes.
 
 pub mod context;
+pub mod inputs;
 pub mod rank;
 
 pub use context::{Context, Options};
@@ -31,6 +32,8 @@ pub struct Diagnosis {
     pub findings: Vec<Finding>,
     /// What could not be checked, and why.
     pub unchecked: Vec<Finding>,
+    /// What mailsleuth took from the inputs (e.g. the sending IP found in a bounce).
+    pub notes: Vec<String>,
     /// Where DNS answers came from.
     pub dns_source: String,
     pub dns_queries: Vec<QueryLogEntry>,
@@ -91,6 +94,7 @@ pub async fn diagnose(ctx: &Context) -> Diagnosis {
         causes,
         findings: rest,
         unchecked,
+        notes: ctx.notes.clone(),
         dns_source: ctx.resolver.describe(),
         dns_queries: ctx.resolver.log(),
     }

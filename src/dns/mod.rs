@@ -130,14 +130,18 @@ impl Resolver {
     /// Resolve only through an embedded world (offline: names outside it are NXDOMAIN).
     pub fn for_world(world: &World, cfg: &DnsConfig) -> Result<Self, DnsSetupError> {
         let cfg = DnsConfig { servers: vec![world.addr()], ..cfg.clone() };
-        Self::new(&cfg)
+        let mut backend = hickory::HickoryBackend::new(&cfg)?;
+        backend.set_label(world.describe());
+        Ok(Self::with_backend(Backend::Hickory(backend), Self::overall_deadline(&cfg)))
     }
 
     /// What-if: the world's zones override, every other name goes to the normal resolver.
     pub fn overlay(world: &World, cfg: &DnsConfig) -> Result<Self, DnsSetupError> {
         let wcfg = DnsConfig { servers: vec![world.addr()], ..cfg.clone() };
+        let mut over = hickory::HickoryBackend::new(&wcfg)?;
+        over.set_label(world.describe());
         let backend = Backend::Overlay {
-            world: hickory::HickoryBackend::new(&wcfg)?,
+            world: over,
             apexes: world.apexes().to_vec(),
             rest: hickory::HickoryBackend::new(cfg)?,
         };
@@ -155,7 +159,7 @@ impl Resolver {
             Backend::Hickory(h) => h.describe(),
             Backend::Static(_) => "in-memory records".to_string(),
             Backend::Overlay { world, rest, .. } => {
-                format!("overlay {} over {}", world.describe(), rest.describe())
+                format!("{} over the resolver at {}", world.describe(), rest.describe())
             }
         }
     }
