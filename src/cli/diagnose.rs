@@ -100,6 +100,13 @@ fn build_context(args: &DiagnoseArgs, resolver: crate::dns::Resolver) -> Result<
         }
     }
     let sender_raw = sender_raw.ok_or("no sender given and none found in the bounce")?;
+    // A malformed address typed on the command line is an input error; one found in an
+    // artefact is a finding (it may be the very cause of the rejection).
+    if let Some(given) = &args.sender {
+        if let Err(e) = crate::address::parse_input(given) {
+            return Err(format!("sender {given:?} is not a valid address: {e}"));
+        }
+    }
     let mut ip = args.ip;
     if ip.is_none() {
         if let Some(found) = reply.as_ref().and_then(|r| crate::diagnose::inputs::sending_ip_in_text(&r.text)) {
