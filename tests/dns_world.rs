@@ -79,22 +79,9 @@ async fn each_name_and_type_is_asked_once() {
 }
 
 fn ctx(resolver: Resolver, sender: &str) -> Context {
-    Context {
-        resolver,
-        sender_raw: sender.to_string(),
-        sender: mailsleuth::address::parse_input(sender).ok(),
-        ip: None,
-        helo: None,
-        recipient: None,
-        reply: None,
-        from_header: None,
-        dkim_domains: vec![],
-        dkim_selectors: vec![],
-        options: Options { no_dnsbl: true, dnsbl_zones: vec![] },
-        smtp_server: None,
-        smtp_auth_user: None,
-        notes: vec![],
-    }
+    let mut ctx = Context::new(resolver, sender);
+    ctx.options = Options { no_dnsbl: true, dnsbl_zones: vec![] };
+    ctx
 }
 
 #[tokio::test]

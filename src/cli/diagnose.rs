@@ -14,7 +14,7 @@ use crate::render::text::{self, Style};
 pub struct DiagnoseArgs {
     /// The sender address that was rejected (RFC 5322 forms such as `"Shop" <billing@shop.example>`
     /// are fine). Optional with --bounce, which names the sender itself.
-    #[arg(required_unless_present = "bounce")]
+    #[arg(required_unless_present_any = ["bounce", "replay"])]
     pub sender: Option<String>,
     /// The IP address the mail was sent from.
     #[arg(long)]
@@ -37,6 +37,12 @@ pub struct DiagnoseArgs {
     /// Log in to the --smtp server as this user (password from MAILSLEUTH_SMTP_PASSWORD or a prompt).
     #[arg(long, value_name = "USER", requires = "smtp")]
     pub auth_user: Option<String>,
+    /// Save every DNS answer, the inputs and what a probe saw to FILE (an evidence bundle).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Re-run a diagnosis from an evidence bundle, with no network.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["sender", "bounce", "reply", "ip", "helo", "to", "smtp", "record"])]
+    pub replay: Option<PathBuf>,
     /// Skip DNS blocklist queries.
     #[arg(long)]
     pub no_dnsbl: bool,
@@ -54,6 +60,17 @@ struct JsonDoc<'a> {
 }
 
 pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
+    if let Some(path) = &args.replay {
+        let bundle = match crate::diagnose::bundle::Bundle::load(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("mailsleuth: {e}");
+                return ExitCode::from(exit::USAGE);
+            }
+        };
+        let diagnosis = crate::diagnose::diagnose(&bundle.replay_context()).await;
+        return report(&diagnosis, env);
+    }
     let dns = match env.dns().await {
         Ok(d) => d,
         Err(e) => {
@@ -69,10 +86,20 @@ pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
         }
     };
     let diagnosis = crate::diagnose::diagnose(&ctx).await;
+    if let Some(path) = &args.record {
+        if let Err(e) = crate::diagnose::bundle::Bundle::capture(&ctx, &diagnosis).save(path) {
+            eprintln!("mailsleuth: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    }
+    report(&diagnosis, env)
+}
+
+fn report(diagnosis: &Diagnosis, env: &Env) -> ExitCode {
     if env.global.json {
-        crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "diagnose", diagnosis: &diagnosis });
+        crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "diagnose", diagnosis });
     } else {
-        print!("{}", render_text(&diagnosis, Style { color: env.color }, env.global.trace_dns));
+        print!("{}", render_text(diagnosis, Style { color: env.color }, env.global.trace_dns));
     }
     ExitCode::from(diagnosis.exit_code())
 }
@@ -114,22 +141,16 @@ fn build_context(args: &DiagnoseArgs, resolver: crate::dns::Resolver) -> Result<
             ip = Some(found);
         }
     }
-    Ok(Context {
-        resolver,
-        sender: crate::address::parse_input(&sender_raw).ok(),
-        sender_raw,
-        ip,
-        helo: args.helo.clone(),
-        recipient,
-        reply,
-        from_header: None,
-        dkim_domains: Vec::new(),
-        dkim_selectors: Vec::new(),
-        options: Options { no_dnsbl: args.no_dnsbl, dnsbl_zones: args.dnsbl.clone() },
-        smtp_server: args.smtp.clone(),
-        smtp_auth_user: args.auth_user.clone(),
-        notes,
-    })
+    let mut ctx = Context::new(resolver, &sender_raw);
+    ctx.ip = ip;
+    ctx.helo = args.helo.clone();
+    ctx.recipient = recipient;
+    ctx.reply = reply;
+    ctx.options = Options { no_dnsbl: args.no_dnsbl, dnsbl_zones: args.dnsbl.clone() };
+    ctx.smtp_server = args.smtp.clone();
+    ctx.smtp_auth_user = args.auth_user.clone();
+    ctx.notes = notes;
+    Ok(ctx)
 }
 
 /// The human report: causes first, then what could not be checked, then the rest.

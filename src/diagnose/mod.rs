@@ -1,5 +1,6 @@
 //! The main job: run every relevant check concurrently and rank the probable causes.
 
+pub mod bundle;
 pub mod context;
 pub mod inputs;
 pub mod rank;
@@ -37,6 +38,9 @@ pub struct Diagnosis {
     /// Where DNS answers came from.
     pub dns_source: String,
     pub dns_queries: Vec<QueryLogEntry>,
+    /// What a live probe found (kept apart so evidence bundles can carry it).
+    #[serde(skip)]
+    pub probe_findings: Vec<Finding>,
 }
 
 impl Diagnosis {
@@ -74,12 +78,14 @@ pub async fn collect_findings(ctx: &Context) -> Vec<Finding> {
 pub async fn diagnose(ctx: &Context) -> Diagnosis {
     // A live probe comes first: the rejection it observes is what the others are ranked against.
     let mut ctx = ctx.clone();
-    let mut findings = Vec::new();
+    let mut findings = ctx.carried_findings.clone();
+    let mut probe_findings = Vec::new();
     if let Some(probe) = crate::smtp::probe_for_diagnosis(&ctx).await {
         if ctx.reply.is_none() {
             ctx.reply = probe.reply;
         }
-        findings.extend(probe.findings);
+        probe_findings = probe.findings;
+        findings.extend(probe_findings.iter().cloned());
     }
     let ctx = &ctx;
     findings.extend(collect_findings(ctx).await);
@@ -97,5 +103,6 @@ pub async fn diagnose(ctx: &Context) -> Diagnosis {
         notes: ctx.notes.clone(),
         dns_source: ctx.resolver.describe(),
         dns_queries: ctx.resolver.log(),
+        probe_findings,
     }
 }
