@@ -14,7 +14,7 @@ use crate::render::text::{self, Style};
 pub struct DiagnoseArgs {
     /// The sender address that was rejected (RFC 5322 forms such as `"Shop" <billing@shop.example>`
     /// are fine). Optional with --bounce, which names the sender itself.
-    #[arg(required_unless_present_any = ["bounce", "replay"])]
+    #[arg(required_unless_present_any = ["bounce", "event", "replay"])]
     pub sender: Option<String>,
     /// The IP address the mail was sent from.
     #[arg(long)]
@@ -29,8 +29,11 @@ pub struct DiagnoseArgs {
     #[arg(long, conflicts_with = "bounce")]
     pub reply: Option<String>,
     /// A bounce message (RFC 3464 report or an MTA's own format) to start from.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "event")]
     pub bounce: Option<PathBuf>,
+    /// An ESP bounce event (JSON from Amazon SES, SendGrid, Mailgun, Postmark, SparkPost) to start from.
+    #[arg(long, value_name = "FILE")]
+    pub event: Option<PathBuf>,
     /// Probe this SMTP server (HOST[:PORT]) with the sender and recipient, and rank against its reply.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub smtp: Option<String>,
@@ -41,7 +44,7 @@ pub struct DiagnoseArgs {
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
     /// Re-run a diagnosis from an evidence bundle, with no network.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["sender", "bounce", "reply", "ip", "helo", "to", "smtp", "record"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["sender", "bounce", "event", "reply", "ip", "helo", "to", "smtp", "record"])]
     pub replay: Option<PathBuf>,
     /// Skip DNS blocklist queries.
     #[arg(long)]
@@ -112,7 +115,8 @@ impl DiagnoseArgs {
             helo: self.helo.clone(),
             to: self.to.clone(),
             reply: self.reply.clone(),
-            bounce: self.bounce.clone(),
+            // The reader tells a bounce message from an ESP event by its content.
+            bounce: self.bounce.clone().or_else(|| self.event.clone()),
             no_dnsbl: self.no_dnsbl,
             dnsbl: self.dnsbl.clone(),
             smtp: self.smtp.clone(),
