@@ -26,7 +26,10 @@ fn zones(example_com_key: Option<&str>) -> tempfile::TempDir {
     let w = |name: &str, body: String| std::fs::write(dir.path().join(name), format!("$TTL 300\n{body}")).unwrap();
     let k1024 = key_file("test.txt");
     let k2048 = key_file("2048_testkey_wo_markers.pub.txt");
-    let mut ex = String::from("$ORIGIN example.com.\n@ IN A 192.0.2.1\n_dmarc IN TXT \"v=DMARC1; p=reject\"\n");
+    let mut ex = String::from(
+        "$ORIGIN example.com.\n@ IN A 192.0.2.1\n@ IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n_dmarc IN TXT \"v=DMARC1; p=reject\"\n",
+    );
+    w("esp.example.zone", "$ORIGIN esp.example.\nbounces IN TXT \"v=spf1 ip4:198.51.100.0/24 -all\"\n".to_string());
     if let Some(k) = example_com_key {
         ex.push_str(&format!("test._domainkey IN TXT {}\n", txt(k)));
     }
@@ -226,4 +229,28 @@ fn verify_and_dkim_commands() {
 
     let out = std::process::Command::new(bin).args(["verify", "/nonexistent/message.eml"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn verify_with_ip_evaluates_spf_and_explains_alignment() {
+    let (_d, w, r) = world(None).await;
+    let raw = signed_message();
+    // no key published: DKIM fails, so DMARC rests on SPF alignment
+    let mut opts = message::VerifyOptions {
+        ip: Some("198.51.100.7".parse().unwrap()),
+        helo: Some("mta.esp.example".into()),
+        mail_from: Some("x@bounces.esp.example".into()),
+        spf_servers: Some(vec![w.addr()]),
+    };
+    let rep = message::verify(&r, &raw, &opts).await.unwrap();
+    let spf = rep.spf.as_ref().unwrap();
+    assert_eq!((spf.result.as_str(), spf.domain.as_str()), ("pass", "bounces.esp.example"));
+    assert!(spf.source.contains("mail-auth"));
+    assert_eq!(rep.dmarc_overall.result, DmarcResult::Fail);
+    assert!(rep.dmarc_overall.checks[0].explanation.contains("organizational domains esp.example ≠ example.com"));
+    // an aligned return-path from an authorised IP passes DMARC without DKIM
+    opts.ip = Some("192.0.2.9".parse().unwrap());
+    opts.mail_from = Some("bounce@example.com".into());
+    let rep = message::verify(&r, &raw, &opts).await.unwrap();
+    assert_eq!(rep.dmarc_overall.result, DmarcResult::Pass);
 }

@@ -83,6 +83,9 @@ pub struct DmarcVerdict {
     pub record_domain: Option<String>,
     pub via: Option<Via>,
     pub pct: u8,
+    /// The record's alignment modes (relaxed when there is no record).
+    pub adkim: AlignMode,
+    pub aspf: AlignMode,
     pub checks: Vec<AlignCheck>,
     /// A short comment, as receivers put in Authentication-Results.
     pub comment: String,
@@ -119,6 +122,8 @@ pub fn evaluate(discovery: &Discovery, spf: Option<(&str, bool)>, dkim_passes: &
         record_domain: None,
         via: None,
         pct: 100,
+        adkim: AlignMode::Relaxed,
+        aspf: AlignMode::Relaxed,
         checks: Vec::new(),
         comment: String::new(),
         findings: Vec::new(),
@@ -154,6 +159,8 @@ pub fn evaluate(discovery: &Discovery, spf: Option<(&str, bool)>, dkim_passes: &
     v.record_domain = Some(found.domain.clone());
     v.via = Some(found.via);
     v.pct = found.record.pct_or_default();
+    v.adkim = found.record.adkim;
+    v.aspf = found.record.aspf;
     v.policy = policy::applicable(found, &from, from_exists);
     if let Some(err) = found.record.syntax_error() {
         v.result = DmarcResult::PermError;
@@ -230,6 +237,8 @@ pub fn no_from_domain(why: &str) -> DmarcVerdict {
         record_domain: None,
         via: None,
         pct: 100,
+        adkim: AlignMode::Relaxed,
+        aspf: AlignMode::Relaxed,
         checks: Vec::new(),
         comment: why.to_string(),
         findings: vec![Finding::new("dmarc.from-invalid", Severity::Error, format!("DMARC cannot be evaluated: {why}"))

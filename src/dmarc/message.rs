@@ -363,7 +363,19 @@ pub async fn verify(resolver: &Resolver, raw: &[u8], opts: &VerifyOptions) -> Re
         findings.extend(overall.findings.clone());
     }
     for v in &verdicts {
-        findings.extend(v.findings.clone());
+        for f in &v.findings {
+            let mut f = f.clone();
+            if f.id == "dmarc.fail" {
+                // Say what became of the signatures that did not verify, and whether
+                // they would have aligned: that is usually the fix.
+                for s in dkim.signatures.iter().filter(|s| s.result != SigResult::Pass) {
+                    let c = align::align("dkim", &s.domain, false, &v.from_domain, v.adkim);
+                    let would = if c.aligned { "would align" } else { "would not align either" };
+                    f.evidence.push(format!("DKIM signature d={} s={} failed ({}); it {would}", s.domain, s.selector, s.reason));
+                }
+            }
+            findings.push(f);
+        }
     }
 
     // Authentication-Results
