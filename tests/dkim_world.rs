@@ -254,3 +254,23 @@ async fn verify_with_ip_evaluates_spf_and_explains_alignment() {
     let rep = message::verify(&r, &raw, &opts).await.unwrap();
     assert_eq!(rep.dmarc_overall.result, DmarcResult::Pass);
 }
+
+#[test]
+fn dkim_command_takes_selectors_from_a_message() {
+    let dir = zones(None);
+    let tmp = tempfile::tempdir().unwrap();
+    let msg = tmp.path().join("m.eml");
+    let raw = String::from_utf8(signed_message()).unwrap().replace("d=example.com", "d=keys.example").replace("s=test", "s=gone");
+    std::fs::write(&msg, raw).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailsleuth"))
+        .arg("--zones")
+        .arg(dir.path())
+        .args(["--json", "dkim", "keys.example", "--message"])
+        .arg(&msg)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["tried"], serde_json::json!(["gone"]));
+    assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["id"] == "dkim.key-revoked"));
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -454,6 +454,15 @@ mod tests {
     }
 
     #[test]
+    fn arc_headers() {
+        let raw = b"ARC-Seal: i=2; a=rsa-sha256; cv=pass; d=b.example; s=s; b=x\nARC-Seal: i=1; a=rsa-sha256; cv=none; d=a.example; s=s; b=y\nARC-Authentication-Results: i=1; a.example; spf=pass\nFrom: x@y.example\n\nbody";
+        let a = arc_summary(raw).unwrap();
+        assert_eq!(a.sets, 2);
+        assert_eq!(a.seals, vec![(1, "none".to_string()), (2, "pass".to_string())]);
+        assert!(arc_summary(b"From: x@y.example\n\nARC-Seal: i=1; cv=none\n").is_none());
+    }
+
+    #[test]
     fn spf_headers() {
         let s = spf_from_headers(b"Received-SPF: pass (x) client-ip=1.2.3.4; envelope-from=<b@bounce.esp.example>;\nFrom: a@b.example\n\n").unwrap();
         assert_eq!((s.result.as_str(), s.domain.as_str()), ("pass", "bounce.esp.example"));

@@ -179,6 +179,21 @@ pub async fn inspect(resolver: &Resolver, domain: &str) -> DomainReport {
     DomainReport { domain, discovery, tree_walk, applied, report_auth, findings }
 }
 
+/// One call for `diagnose` once SPF has a result: discover the policy of `from_domain`
+/// (RFC 7489), check existence when `np=` matters, and evaluate alignment.
+/// `spf`: (domain SPF was checked for, passed?); `dkim_passes`: d= of verified signatures.
+/// The verdict's `findings` hold `dmarc.pass` / `dmarc.fail` / `dmarc.permerror` /
+/// `dmarc.multiple-records` / `dmarc.dns-failure` (nothing when there is no record:
+/// `inspect` already reports `dmarc.none`).
+pub async fn evaluate_for(resolver: &Resolver, from_domain: &str, spf: Option<(&str, bool)>, dkim_passes: &[String]) -> DmarcVerdict {
+    let disc = policy::discover(resolver, from_domain, Mode::Rfc7489).await;
+    let from_exists = match disc.found() {
+        Some(f) if f.domain != disc.from_domain && f.record.np.is_some() => policy::domain_exists(resolver, &disc.from_domain).await,
+        _ => Some(true),
+    };
+    evaluate(&disc, spf, dkim_passes, from_exists)
+}
+
 /// The findings this module contributes to `mailsleuth diagnose`.
 pub async fn diagnose(ctx: &Context) -> Vec<Finding> {
     let mut domains: Vec<String> = Vec::new();
