@@ -300,3 +300,22 @@ async fn dnssec_ds_at_parent() {
     assert_eq!(ds.severity, Severity::Ok, "{ds:?}");
     assert!(ds.title.contains("validation not checked"));
 }
+
+/// Concurrency, not a benchmark: with 50 ms per answer, 20-odd queries in sequence would
+/// take over a second; run concurrently they take about the PTR → A chain (2 round trips).
+#[tokio::test]
+async fn checks_run_concurrently() {
+    let w = world().await;
+    w.set_delay(Duration::from_millis(50));
+    let cfg = DnsConfig { servers: vec![], timeout: Duration::from_secs(2), attempts: 1 };
+    let res = Resolver::for_world(&w, &cfg).unwrap();
+    let q = HostQuery { helo: Some("alias.shop.example".into()), sender_domain: Some("bad.example".into()), ..q("198.51.100.66") };
+    let started = Instant::now();
+    let r = host::check(&res, &q).await;
+    let wall = started.elapsed();
+    let queries = res.log().len();
+    assert!(queries >= 15, "{queries} queries");
+    assert!(find(&r, "host.listed").is_some());
+    // Generous bound for a shared 2-core machine: 4 round trips, against ~15+ sequentially.
+    assert!(wall < Duration::from_millis(4 * 50 + 150), "wall {wall:?} for {queries} queries");
+}

@@ -117,23 +117,21 @@ pub async fn check(resolver: &Resolver, q: &HostQuery) -> HostReport {
         identities.push(("HELO".into(), name.clone()));
     }
 
-    // The PTR chain: PTR, then forward confirmation and the domain lists (which need the
-    // PTR names) at the same time.
+    // The PTR chain: PTR, then forward confirmation and the domain lists for the PTR
+    // names at the same time. The sender and HELO domains are asked from the start.
     let ptr_chain = async {
         match ip {
             Some(ip) if routable => {
                 let reverse = ipclass::reverse_name(ip);
                 let answer = resolver.query(&reverse, RType::Ptr).await;
-                let mut ids = identities.clone();
-                for name in answer.names().into_iter().take(10) {
-                    ids.push(("PTR".into(), name));
-                }
+                let ids: Vec<(String, String)> = answer.names().into_iter().take(10).map(|n| ("PTR".to_string(), n)).collect();
                 let (ptr, domains) = tokio::join!(ptr::lookup(resolver, ip), dnsbl::check_domains(resolver, &ids, &lists));
                 (Some(ptr), domains)
             }
-            _ => (None, dnsbl::check_domains(resolver, &identities, &lists).await),
+            _ => (None, Vec::new()),
         }
     };
+    let identity_lists = dnsbl::check_domains(resolver, &identities, &lists);
     let helo_fut = async {
         match &q.helo {
             Some(h) => Some(helo::lookup(resolver, h).await),
@@ -146,7 +144,20 @@ pub async fn check(resolver: &Resolver, q: &HostQuery) -> HostReport {
             _ => Vec::new(),
         }
     };
-    let ((ptr_report, domain_results), helo_report, ip_results) = tokio::join!(ptr_chain, helo_fut, ip_lists);
+    let ((ptr_report, ptr_domain_results), helo_report, ip_results, mut domain_results) =
+        tokio::join!(ptr_chain, helo_fut, ip_lists, identity_lists);
+    // A PTR domain already asked for another identity is one result with both identities.
+    for r in ptr_domain_results {
+        match domain_results.iter_mut().find(|d| d.zone == r.zone && d.key == r.key) {
+            Some(d) => {
+                if let (Some(a), Some(b)) = (&mut d.identity, &r.identity) {
+                    a.push_str(", ");
+                    a.push_str(b);
+                }
+            }
+            None => domain_results.push(r),
+        }
+    }
 
     let suggested = ptr::suggested_name(q.helo.as_deref(), q.sender_domain.as_deref());
     if let (Some(ip), Some(p)) = (ip, &ptr_report) {
