@@ -195,5 +195,58 @@ pub async fn diagnose(ctx: &Context) -> Vec<Finding> {
         no_dnsbl: ctx.options.no_dnsbl,
         dnsbl_zones: ctx.options.dnsbl_zones.clone(),
     };
-    check(&ctx.resolver, &q).await.findings
+    let findings = check(&ctx.resolver, &q).await.findings;
+    match &ctx.reply {
+        Some(reply) => order_for_reply(findings, &reply.text),
+        None => findings,
+    }
+}
+
+/// Brand words that identify a blocklist in rejection texts, per zone.
+const LIST_WORDS: &[(&str, &[&str])] = &[
+    ("zen.spamhaus.org", &["spamhaus", "zen.spamhaus"]),
+    ("dbl.spamhaus.org", &["dbl.spamhaus", "spamhaus dbl"]),
+    ("bl.spamcop.net", &["spamcop"]),
+    ("b.barracudacentral.org", &["barracuda"]),
+    ("psbl.surriel.com", &["psbl"]),
+    ("bl.mailspike.net", &["mailspike"]),
+    ("dnsbl-1.uceprotect.net", &["uceprotect"]),
+    ("multi.surbl.org", &["surbl"]),
+    ("multi.uribl.com", &["uribl"]),
+];
+
+/// Put the host findings the rejection text names first (the list it was "blocked using",
+/// reverse DNS, HELO), with the reason as evidence. Ties in the ranking keep this order.
+pub fn order_for_reply(findings: Vec<Finding>, reply_text: &str) -> Vec<Finding> {
+    let text = reply_text.to_ascii_lowercase();
+    let has = |w: &str| text.contains(w);
+    let reputation = ["blocked using", "listed", "blocklist", "blacklist", "reputation", "5.7.606", "5.7.511", "tss04", "banned sending ip", "poor reputation"]
+        .iter()
+        .any(|w| has(w));
+    let rdns = ["reverse", "ptr", "rdns", "5.7.25", "client host rejected: cannot find your hostname", "hostname"].iter().any(|w| has(w));
+    let helo = has("helo") || has("ehlo");
+    let mut scored: Vec<(u8, Finding)> = findings
+        .into_iter()
+        .map(|mut f| {
+            let mut score = 0;
+            if f.id == "host.listed" || f.id == "host.domain-listed" {
+                let named = LIST_WORDS.iter().find(|(zone, words)| {
+                    f.evidence.first().is_some_and(|e| e.contains(zone)) && (has(zone) || words.iter().any(|w| has(w)))
+                });
+                if let Some((zone, _)) = named {
+                    f.evidence.insert(0, format!("the rejection names this list ({zone})"));
+                    score = 3;
+                } else if reputation {
+                    score = 2;
+                }
+            } else if rdns && (f.id.starts_with("host.fcrdns") || f.id.contains("ptr")) {
+                score = 2;
+            } else if helo && f.id.starts_with("host.helo") {
+                score = 2;
+            }
+            (score, f)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.into_iter().map(|(_, f)| f).collect()
 }
