@@ -319,3 +319,18 @@ async fn checks_run_concurrently() {
     // Generous bound for a shared 2-core machine: 4 round trips, against ~15+ sequentially.
     assert!(wall < Duration::from_millis(4 * 50 + 150), "wall {wall:?} for {queries} queries");
 }
+
+#[tokio::test]
+async fn many_ptrs_are_bounded_and_odd_ptr_names_are_generic() {
+    let w = world().await;
+    let r = run(&w, q("198.51.100.40")).await;
+    let p = r.ptr.as_ref().unwrap();
+    assert_eq!(p.total_names, 15);
+    assert_eq!(p.names.len(), 10);
+    let f = find(&r, "host.fcrdns-mismatch").expect("none of h0..h14 exists");
+    assert!(f.evidence.iter().any(|e| e == "5 more PTR names not checked"), "{:?}", f.evidence);
+    assert!(has(&r, "host.multiple-ptr", Severity::Warning));
+    let r = run(&w, q("198.51.100.41")).await;
+    assert!(has(&r, "host.generic-ptr", Severity::Warning), "{:?}", ids(&r));
+    assert!(has(&r, "host.fcrdns-mismatch", Severity::Error), "{:?}", ids(&r));
+}

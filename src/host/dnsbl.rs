@@ -227,16 +227,21 @@ pub fn findings(results: &[ListResult], subject_ip: Option<IpAddr>) -> Vec<Findi
         }
     }
     if !unchecked.is_empty() {
-        out.push(
-            Finding::new(
-                "host.dnsbl-unchecked",
-                Severity::Unknown,
-                format!("Could not check {} blocklist {}", unchecked.len(), if unchecked.len() == 1 { "query" } else { "queries" }),
-            )
-            .evidences(unchecked)
-            .detail("A refused or failed blocklist query says nothing about a listing: these are not \"clean\".")
-            .subject(subject_ip.map(|i| i.to_string()).unwrap_or_default()),
-        );
+        let mut f = Finding::new(
+            "host.dnsbl-unchecked",
+            Severity::Unknown,
+            format!("Could not check {} blocklist {}", unchecked.len(), if unchecked.len() == 1 { "query" } else { "queries" }),
+        )
+        .evidences(unchecked)
+        .detail("A refused or failed blocklist query says nothing about a listing: these are not \"clean\".")
+        .fix(Fix::setting(
+            "Query through your own recursive resolver (--resolver IP), not a public one such as 8.8.8.8 or 1.1.1.1, \
+             which several lists refuse; or retry later.",
+        ));
+        if let Some(ip) = subject_ip {
+            f = f.subject(ip.to_string());
+        }
+        out.push(f);
     }
     let skipped: Vec<String> = results
         .iter()

@@ -223,7 +223,7 @@ pub fn order_for_reply(findings: Vec<Finding>, reply_text: &str) -> Vec<Finding>
     let reputation = ["blocked using", "listed", "blocklist", "blacklist", "reputation", "5.7.606", "5.7.511", "tss04", "banned sending ip", "poor reputation"]
         .iter()
         .any(|w| has(w));
-    let rdns = ["reverse", "ptr", "rdns", "5.7.25", "client host rejected: cannot find your hostname", "hostname"].iter().any(|w| has(w));
+    let rdns = ["reverse", "ptr", "rdns", "5.7.25", "cannot find your hostname", "cannot find your reverse hostname"].iter().any(|w| has(w));
     let helo = has("helo") || has("ehlo");
     let mut scored: Vec<(u8, Finding)> = findings
         .into_iter()
@@ -249,4 +249,33 @@ pub fn order_for_reply(findings: Vec<Finding>, reply_text: &str) -> Vec<Finding>
         .collect();
     scored.sort_by(|a, b| b.0.cmp(&a.0));
     scored.into_iter().map(|(_, f)| f).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(zone: &str) -> Finding {
+        Finding::new("host.listed", Severity::Error, format!("listed on {zone}")).evidence(format!("A 2.0.0.127.{zone}: 127.0.0.2"))
+    }
+
+    #[test]
+    fn reply_names_the_list() {
+        let fs = vec![
+            Finding::new("host.fcrdns-mismatch", Severity::Error, "ptr"),
+            listed("zen.spamhaus.org"),
+            listed("b.barracudacentral.org"),
+            Finding::new("host.helo-mismatch", Severity::Warning, "helo"),
+        ];
+        let out = order_for_reply(fs.clone(), "550 Client host blocked using Barracuda Reputation");
+        assert_eq!(out[0].evidence[0], "the rejection names this list (b.barracudacentral.org)");
+        assert_eq!(out[1].title, "listed on zen.spamhaus.org");
+        let out = order_for_reply(fs.clone(), "550 5.7.25 The IP address sending this message does not have a PTR record");
+        assert_eq!(out[0].id, "host.fcrdns-mismatch");
+        let out = order_for_reply(fs.clone(), "504 5.5.2 <x>: Helo command rejected: need fully-qualified hostname");
+        assert_eq!(out[0].id, "host.helo-mismatch");
+        // Nothing named: the order is kept.
+        let out = order_for_reply(fs.clone(), "550 5.1.1 User unknown");
+        assert_eq!(out.iter().map(|f| f.title.clone()).collect::<Vec<_>>(), fs.iter().map(|f| f.title.clone()).collect::<Vec<_>>());
+    }
 }

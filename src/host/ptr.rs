@@ -104,6 +104,10 @@ pub fn generic_reasons(name: &str, ip: IpAddr) -> Vec<String> {
         reasons.push(format!("{name} is not a fully-qualified host name"));
         return reasons;
     }
+    if name.parse::<IpAddr>().is_ok() || name.split('.').all(|l| l.bytes().all(|b| b.is_ascii_digit())) {
+        reasons.push(format!("{name} is an address written as a name, not a host name"));
+        return reasons;
+    }
     if name.ends_with(".in-addr.arpa") || name.ends_with(".ip6.arpa") {
         reasons.push(format!("{name} is a reverse-zone name, not a host name"));
         return reasons;
@@ -295,6 +299,8 @@ mod tests {
         assert!(!g("c6336419.cust.isp.example", "198.51.100.25").is_empty());
         assert!(!g("dynamic-pool7.isp.example", "198.51.100.25").is_empty());
         assert!(!g("localhost", "198.51.100.25").is_empty());
+        assert!(!g("198.51.100.25", "198.51.100.25").is_empty());
+        assert!(!g("25.100.51.198.in-addr.arpa", "198.51.100.25").is_empty());
         assert!(g("mx2.host.example", "198.51.100.25").is_empty());
         assert!(g("smtp-out.mailer.example", "198.51.100.25").is_empty());
         // A generic word in the registrable domain does not count.
