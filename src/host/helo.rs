@@ -138,14 +138,14 @@ pub fn findings(report: &HeloReport, ip: Option<IpAddr>, ptr: Option<&PtrReport>
                 .fix(helo_fix())
                 .subject(subject),
         ),
-        HeloKind::Localhost { name } => out.push(
-            Finding::new("host.helo-localhost", Severity::Error, format!("The HELO name is {name}"))
+        HeloKind::Localhost { .. } => out.push(
+            Finding::new("host.helo-localhost", Severity::Error, format!("The HELO name is {raw}"))
                 .detail("A server that introduces itself as localhost is misconfigured or forging; receivers reject it.")
                 .fix(helo_fix())
                 .subject(subject),
         ),
-        HeloKind::Bare { name } => out.push(
-            Finding::new("host.helo-not-fqdn", Severity::Error, format!("The HELO name {name:?} is not fully qualified"))
+        HeloKind::Bare { .. } => out.push(
+            Finding::new("host.helo-not-fqdn", Severity::Error, format!("The HELO name {raw:?} is not fully qualified"))
                 .detail("Postfix reject_non_fqdn_helo_hostname and many providers refuse a single-label HELO (\"need fully-qualified hostname\").")
                 .fix(helo_fix())
                 .subject(subject),

@@ -58,8 +58,12 @@ pub async fn lookup(resolver: &Resolver, ip: IpAddr) -> PtrReport {
     let ip = ipclass::canonical(ip);
     let reverse_name = ipclass::reverse_name(ip);
     let answer = resolver.query(&reverse_name, RType::Ptr).await;
-    let mut all: Vec<String> = answer.names();
-    all.dedup();
+    let mut all: Vec<String> = Vec::new();
+    for n in answer.names() {
+        if !all.contains(&n) {
+            all.push(n);
+        }
+    }
     let total_names = all.len();
     let rtype = if ip.is_ipv4() { RType::A } else { RType::Aaaa };
     let checks = all.iter().take(MAX_PTR_NAMES).map(|name| {
