@@ -217,6 +217,9 @@ async fn helo_forms() {
         ("mx2.shop.example", "host.helo-mismatch", Severity::Warning),
         ("alias.shop.example", "host.helo-ptr-mismatch", Severity::Info),
     ];
+    let r = run(&w, HostQuery { helo: Some("mx2.shop.example".into()), ..q("198.51.100.25") }).await;
+    let f = find(&r, "host.helo-mismatch").unwrap();
+    assert!(format!("{:?}", f.fix).contains("Use mail.shop.example as the HELO"), "{:?}", f.fix);
     for (helo, id, sev) in cases {
         let r = run(&w, HostQuery { helo: Some(helo.into()), ..q("198.51.100.25") }).await;
         assert!(has(&r, id, sev), "HELO {helo}: expected {id}, got {:?}", ids(&r));

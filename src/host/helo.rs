@@ -192,11 +192,20 @@ pub fn findings(report: &HeloReport, ip: Option<IpAddr>, ptr: Option<&PtrReport>
                 return out;
             };
             if !report.addresses.contains(&ip) {
+                // A forward-confirmed PTR name is the natural HELO; otherwise the name needs the address.
+                let confirmed = ptr.map(|p| p.confirmed_names()).unwrap_or_default();
+                let fix = match confirmed.first() {
+                    Some(good) => Fix::setting(format!(
+                        "Use {good} as the HELO/EHLO name: it is the reverse DNS of {ip} and resolves back to it \
+                         (Postfix: smtp_helo_name = {good})."
+                    )),
+                    None => Fix::record(name.clone(), fwd_type(&ip), ip.to_string(), "Add (or use a HELO name that already resolves to the IP)"),
+                };
                 out.push(
                     Finding::new("host.helo-mismatch", Severity::Warning, format!("The HELO name {name} does not resolve to the sending IP {ip}"))
                         .evidences(evidence)
                         .detail("Some receivers and spam filters require the HELO name to point at the connecting IP.")
-                        .fix(Fix::record(name.clone(), fwd_type(&ip), ip.to_string(), "Add (or use a HELO name that already resolves to the IP)"))
+                        .fix(fix)
                         .subject(subject),
                 );
                 return out;
