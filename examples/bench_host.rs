@@ -15,7 +15,7 @@ use mailsleuth::host::{self, HostQuery};
 async fn main() {
     let mut args = std::env::args().skip(1);
     let delay_ms: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(50);
-    let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
+    let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(9);
     let zones = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/host"));
     let world = World::start(zones).await.expect("fixture zones load");
     world.set_delay(Duration::from_millis(delay_ms));

@@ -337,3 +337,15 @@ async fn many_ptrs_are_bounded_and_odd_ptr_names_are_generic() {
     assert!(has(&r, "host.generic-ptr", Severity::Warning), "{:?}", ids(&r));
     assert!(has(&r, "host.fcrdns-mismatch", Severity::Error), "{:?}", ids(&r));
 }
+
+#[tokio::test]
+async fn a_list_that_answers_everything_is_not_believed() {
+    let w = world().await;
+    let r = run(&w, HostQuery { dnsbl_zones: vec!["wild.test.example".into(), "domain:wild.test.example".into()], sender_domain: Some("shop.example".into()), ..q("198.51.100.25") }).await;
+    assert!(find(&r, "host.listed").is_none() && find(&r, "host.domain-listed").is_none(), "{:?}", ids(&r));
+    let f = find(&r, "host.dnsbl-unchecked").expect("unchecked");
+    assert!(f.evidence.iter().any(|e| e.contains("answers everything")), "{:?}", f.evidence);
+    // Loopback, even the RFC 5782 test entry 127.0.0.2, is never asked: it is not a sender.
+    let r = run(&w, HostQuery { dnsbl_zones: vec!["bl.test.example".into()], ..q("127.0.0.2") }).await;
+    assert!(r.dnsbl.is_empty(), "loopback is not asked");
+}

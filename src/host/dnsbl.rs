@@ -108,8 +108,23 @@ async fn ask(resolver: &Resolver, list: &ListDef, key: String, identity: Option<
     };
     let mut result = base(status, a.summary());
     if matches!(result.status, Status::Listed { .. }) {
-        let txt = resolver.query(&query, RType::Txt).await;
+        // The reason, and the list's own health check at the same time: RFC 5782 §5 says an
+        // IP list never lists 127.0.0.1 and a domain list never lists "invalid". A list that
+        // does answers everything (a wildcard, or a shut-down list): its "listed" means nothing.
+        let control = match list.kind {
+            ListKind::Ip => format!("1.0.0.127.{}", list.zone),
+            ListKind::Domain => format!("invalid.{}", list.zone),
+        };
+        let (txt, ctl) = tokio::join!(resolver.query(&query, RType::Txt), resolver.query(&control, RType::A));
         result.reasons = txt.txt_strings().iter().take(MAX_TXT_RECORDS).map(|s| clean_txt(s)).collect();
+        if ctl.outcome == Outcome::Records {
+            result.status = Status::Unchecked {
+                why: format!(
+                    "the list also lists its never-listed test entry ({}): it answers everything, so this listing means nothing",
+                    ctl.summary()
+                ),
+            };
+        }
     }
     result
 }
