@@ -48,6 +48,7 @@ struct JsonDoc<'a> {
 /// The domain of `--sender`: an address (parsed by the address module when it can be),
 /// or a bare domain.
 fn sender_domain(raw: &str) -> Result<String, String> {
+    let shown: String = raw.chars().take(80).collect();
     if let Ok(m) = crate::address::parse_input(raw) {
         if let Some(d) = m.domain_ascii() {
             return Ok(d.to_string());
@@ -56,9 +57,9 @@ fn sender_domain(raw: &str) -> Result<String, String> {
     let t = raw.trim().trim_start_matches('<').trim_end_matches('>');
     let domain = t.rsplit_once('@').map(|(_, d)| d).unwrap_or(t);
     let domain = crate::dns::normalize(domain);
-    let ascii = idna::domain_to_ascii(&domain).map_err(|_| format!("--sender {raw:?}: no usable domain"))?;
+    let ascii = idna::domain_to_ascii(&domain).map_err(|_| format!("--sender {shown:?}: no usable domain"))?;
     if ascii.is_empty() || !ascii.contains('.') || crate::dns::invalid_name(&ascii).is_some() {
-        return Err(format!("--sender {raw:?}: no usable domain"));
+        return Err(format!("--sender {shown:?}: no usable domain"));
     }
     Ok(ascii)
 }

@@ -121,7 +121,12 @@ pub async fn lookup(resolver: &Resolver, raw: &str) -> HeloReport {
 
 /// Decide about the HELO name given the sending IP and its reverse DNS.
 pub fn findings(report: &HeloReport, ip: Option<IpAddr>, ptr: Option<&PtrReport>, suggested: &str) -> Vec<Finding> {
-    let raw = &report.raw;
+    // Titles stay one readable line whatever was sent.
+    let raw = &if report.raw.chars().count() > 80 {
+        format!("{}…", report.raw.chars().take(80).collect::<String>())
+    } else {
+        report.raw.clone()
+    };
     let subject = format!("HELO {raw}");
     let helo_fix = || {
         Fix::setting(format!(
