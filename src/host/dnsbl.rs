@@ -16,6 +16,8 @@ use crate::finding::{Finding, Fix, Severity};
 /// TXT reasons are shown, so they are bounded: at most this many records, each cut here.
 const MAX_TXT_RECORDS: usize = 3;
 const MAX_TXT_CHARS: usize = 300;
+/// Listing codes read from one answer.
+const MAX_CODES: usize = 8;
 
 /// What became of one query to one list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -86,7 +88,8 @@ async fn ask(resolver: &Resolver, list: &ListDef, key: String, identity: Option<
                 IpAddr::V4(v4) => Some(v4),
                 IpAddr::V6(_) => None,
             }).collect();
-            let verdicts: Vec<Verdict> = codes.iter().map(|c| list.interpret(*c)).collect();
+            // A list answers one code, or a few; more is read but not all shown.
+            let verdicts: Vec<Verdict> = codes.iter().take(MAX_CODES).map(|c| list.interpret(*c)).collect();
             // An error code anywhere means the list did not really answer.
             if let Some(why) = verdicts.iter().find_map(|v| match v {
                 Verdict::Refused { why } | Verdict::Unexpected { why } => Some(why.clone()),
