@@ -140,6 +140,21 @@ pub fn generic_reasons(name: &str, ip: IpAddr) -> Vec<String> {
             }
         }
     }
+    if let IpAddr::V6(v6) = ip {
+        // Pool names spell the address out: 2001-db8-0-0-0-0-0-25, or 32 hex digits.
+        let groups: Vec<String> = v6.segments().iter().map(|g| format!("{g:x}")).collect();
+        let tokens: Vec<String> = host_part
+            .split(|c: char| !c.is_ascii_hexdigit())
+            .filter(|t| !t.is_empty())
+            .map(|t| t.trim_start_matches('0').to_string())
+            .map(|t| if t.is_empty() { "0".to_string() } else { t })
+            .collect();
+        let tail: Vec<String> = groups[4..].to_vec();
+        let nibbles: String = v6.octets().iter().map(|b| format!("{b:02x}")).collect();
+        if tokens.windows(4).any(|w| w == tail.as_slice()) || host_part.replace(['-', '.'], "").contains(&nibbles) {
+            reasons.push(format!("the address {v6} is written into the name"));
+        }
+    }
     let words: Vec<&str> = host_part
         .split(|c: char| !c.is_ascii_alphabetic())
         .filter(|w| !w.is_empty())
@@ -307,6 +322,9 @@ mod tests {
         assert!(!g("25.100.51.198.in-addr.arpa", "198.51.100.25").is_empty());
         assert!(g("mx2.host.example", "198.51.100.25").is_empty());
         assert!(g("smtp-out.mailer.example", "198.51.100.25").is_empty());
+        assert!(!g("2001-db8-0-0-0-0-0-25.v6.isp.example", "2001:db8::25").is_empty());
+        assert!(!g("20010db8000000000000000000000025.isp.example", "2001:db8::25").is_empty());
+        assert!(g("mail.shop.example", "2001:db8::25").is_empty());
         // A generic word in the registrable domain does not count.
         assert!(g("mail.dsl-shop.example", "198.51.100.25").is_empty());
     }
