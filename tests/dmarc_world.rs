@@ -15,6 +15,7 @@ fn zones() -> tempfile::TempDir {
         r#"$ORIGIN shop.example.
 @        IN A   192.0.2.10
 news     IN A   192.0.2.11
+_dmarc.dept IN TXT "v=DMARC1; p=none; rua=mailto:d@shop.example"
 _dmarc   IN TXT "v=DMARC1; p=reject; sp=quarantine; np=reject; adkim=s; rua=mailto:d@shop.example,mailto:agg@reports.example!10m; ruf=mailto:f@other.example"
 "#,
     );
@@ -37,6 +38,7 @@ _dmarc   IN TXT "v=DMARC1; p=reject; sp=quarantine; np=reject; adkim=s; rua=mail
         "vendor.example.zone",
         "$ORIGIN vendor.example.\nbrand.dmarc IN TXT \"v=DMARC1; p=quarantine; pct=25; rua=mailto:x@wild.example\"\n",
     );
+    w("gone.example.zone", "$ORIGIN gone.example.\n@ IN A 192.0.2.40\n_dmarc IN CNAME gone.dmarc.vendor.example.\n");
     w("bad.example.zone", "$ORIGIN bad.example.\n_dmarc IN TXT \"v=DMARC1; p=none; reject\"\n");
     dir
 }
@@ -162,4 +164,19 @@ fn dmarc_command_json_and_exit_codes() {
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailsleuth")).args(["dmarc", "not a domain"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn tree_walk_difference_and_dangling_cname() {
+    let (_d, _w, r) = world().await;
+    // RFC 7489 jumps to the organizational domain; the DMARCbis walk stops at dept
+    let rep = dmarc::inspect(&r, "x.dept.shop.example").await;
+    assert_eq!(rep.discovery.found().unwrap().domain, "shop.example");
+    let walk = rep.tree_walk.as_ref().expect("tree walk differs");
+    assert_eq!(walk.found().unwrap().domain, "dept.shop.example");
+    assert!(ids(&rep.findings).contains(&"dmarc.treewalk-differs"));
+
+    let rep = dmarc::inspect(&r, "gone.example").await;
+    let got = ids(&rep.findings);
+    assert!(got.contains(&"dmarc.cname-dangling") && got.contains(&"dmarc.none"), "{got:?}");
 }

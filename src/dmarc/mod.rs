@@ -60,6 +60,23 @@ pub async fn inspect(resolver: &Resolver, domain: &str) -> DomainReport {
     let mut report_auth = Vec::new();
     let org = discovery.org_domain.clone();
     let tried: Vec<String> = discovery.lookups.iter().map(|l| l.summary.clone()).collect();
+    for l in discovery.lookups.iter().filter(|l| !l.cnames.is_empty() && l.txt.iter().all(|t| !parse::looks_like_dmarc(t))) {
+        if matches!(l.outcome, crate::dns::Outcome::NxDomain | crate::dns::Outcome::NoData | crate::dns::Outcome::Records) {
+            let target = l.cnames.last().map(|c| c.1.clone()).unwrap_or_default();
+            findings.push(
+                Finding::new(
+                    "dmarc.cname-dangling",
+                    Severity::Warning,
+                    format!("{} is a CNAME to {target}, which holds no DMARC record", l.name),
+                )
+                .evidences(l.cnames.iter().map(|(a, b)| format!("{a} CNAME {b}")))
+                .evidence(l.summary.clone())
+                .detail("The DMARC record was delegated (usually to a DMARC reporting vendor) and the target no longer serves it.")
+                .fix(Fix::setting(format!("Restore the record at {target} with the vendor, or replace the CNAME at {} by your own TXT record.", l.name)))
+                .subject(domain.clone()),
+            );
+        }
+    }
     match &discovery.result {
         Outcome2::None => {
             findings.push(

@@ -108,13 +108,16 @@ async fn look(resolver: &Resolver, domain: &str, lookups: &mut Vec<Lookup>) -> A
     let name = format!("_dmarc.{domain}");
     let ans = resolver.query(&name, RType::Txt).await;
     let txt = ans.txt_strings();
-    lookups.push(Lookup {
-        name: name.clone(),
-        outcome: ans.outcome,
-        txt: txt.clone(),
-        cnames: ans.cnames.clone(),
-        summary: ans.summary(),
-    });
+    let mut cnames = ans.cnames.clone();
+    if cnames.is_empty() && matches!(ans.outcome, Outcome::NxDomain | Outcome::NoData) {
+        // A negative answer may omit the CNAME that led to it: ask, so that a
+        // delegation to a DMARC vendor that no longer serves the record is visible.
+        let c = resolver.query(&name, RType::Cname).await;
+        if let Some(crate::dns::Rec::Cname(t)) = c.records.first() {
+            cnames.push((name.clone(), crate::dns::normalize(t)));
+        }
+    }
+    lookups.push(Lookup { name: name.clone(), outcome: ans.outcome, txt: txt.clone(), cnames, summary: ans.summary() });
     if ans.is_failure() {
         return AtName::Fail(format!("{name}: {}", ans.summary()));
     }
