@@ -38,6 +38,7 @@ _dmarc   IN TXT "v=DMARC1; p=reject; sp=quarantine; np=reject; adkim=s; rua=mail
         "vendor.example.zone",
         "$ORIGIN vendor.example.\nbrand.dmarc IN TXT \"v=DMARC1; p=quarantine; pct=25; rua=mailto:x@wild.example\"\n",
     );
+    w("lower.example.zone", "$ORIGIN lower.example.\n@ IN A 192.0.2.41\n_dmarc IN TXT \"v=dmarc1; p=reject\"\n");
     w("gone.example.zone", "$ORIGIN gone.example.\n@ IN A 192.0.2.40\n_dmarc IN CNAME gone.dmarc.vendor.example.\n");
     w("bad.example.zone", "$ORIGIN bad.example.\n_dmarc IN TXT \"v=DMARC1; p=none; reject\"\n");
     dir
@@ -179,4 +180,8 @@ async fn tree_walk_difference_and_dangling_cname() {
     let rep = dmarc::inspect(&r, "gone.example").await;
     let got = ids(&rep.findings);
     assert!(got.contains(&"dmarc.cname-dangling") && got.contains(&"dmarc.none"), "{got:?}");
+
+    let rep = dmarc::inspect(&r, "lower.example").await;
+    let got = ids(&rep.findings);
+    assert!(got.contains(&"dmarc.record-ignored") && got.contains(&"dmarc.none"), "{got:?}");
 }

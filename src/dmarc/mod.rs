@@ -77,6 +77,18 @@ pub async fn inspect(resolver: &Resolver, domain: &str) -> DomainReport {
             );
         }
     }
+    for l in &discovery.lookups {
+        for t in l.txt.iter().filter(|t| !parse::looks_like_dmarc(t) && t.to_ascii_lowercase().contains("dmarc")) {
+            let why = parse::parse(t).err().map(|e| e.to_string()).unwrap_or_default();
+            findings.push(
+                Finding::new("dmarc.record-ignored", Severity::Warning, format!("A TXT record at {} looks like DMARC but is ignored: {why}", l.name))
+                    .evidence(format!("TXT {t:?}"))
+                    .detail("RFC 7489 §6.6.3: records that do not start with exactly v=DMARC1 are discarded.")
+                    .fix(Fix::setting(format!("Start the record at {} with \"v=DMARC1;\" (upper case, first tag).", l.name)))
+                    .subject(domain.clone()),
+            );
+        }
+    }
     match &discovery.result {
         Outcome2::None => {
             findings.push(
