@@ -81,3 +81,11 @@ async fn expired_signature() {
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(reason(&public_record(), &msg).await, (SigResult::Fail, "dkim.signature-expired"));
 }
+
+#[tokio::test]
+async fn key_lookup_failure_is_temperror_not_missing() {
+    let mut z = StaticZone::new();
+    z.fail("test._domainkey.example.com", mailsleuth::dns::RType::Txt, mailsleuth::dns::Outcome::ServFail);
+    let m = verify_message(&Resolver::from_static(z), &sign(None, false)).await.unwrap();
+    assert_eq!((m.signatures[0].result, m.signatures[0].reason_id), (SigResult::TempError, "dkim.key-dns-failure"));
+}
