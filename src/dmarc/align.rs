@@ -203,9 +203,19 @@ pub fn evaluate(discovery: &Discovery, spf: Option<(&str, bool)>, dkim_passes: &
                 .subject(from.clone()),
         );
     } else {
-        let enforcing = applied.disposition != Disposition::None && v.pct > 0;
+        // DMARCbis t=y: receivers apply the policy one step weaker.
+        let testing = found.record.testing == Some(true);
+        let effective = match (testing, applied.disposition) {
+            (true, Disposition::Reject) => Disposition::Quarantine,
+            (true, _) => Disposition::None,
+            (false, d) => d,
+        };
+        let enforcing = effective != Disposition::None && v.pct > 0;
         let sev = if enforcing { Severity::Error } else { Severity::Warning };
-        let effect = match applied.disposition {
+        if testing {
+            evidence.push(format!("t=y (test mode): DMARCbis receivers apply {} instead of {}", effective.as_str(), applied.disposition.as_str()));
+        }
+        let effect = match effective {
             Disposition::Reject => "receivers reject it (550 5.7.26 at Gmail, 550 5.7.509 at Microsoft, 554 5.7.9 at Yahoo)",
             Disposition::Quarantine => "receivers put it in spam",
             Disposition::None => "receivers deliver it anyway (monitoring only)",
@@ -250,6 +260,46 @@ pub fn no_from_domain(why: &str) -> DmarcVerdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn disc(record: &str, found_at: &str, from: &str) -> Discovery {
+        use crate::dmarc::policy::{Found, Mode};
+        let via = if found_at == from { Via::FromDomain } else { Via::OrgDomain };
+        Discovery {
+            from_domain: from.into(),
+            org_domain: org_domain(from),
+            mode: Mode::Rfc7489,
+            lookups: vec![],
+            result: Outcome2::Found(Found { domain: found_at.into(), via, record: crate::dmarc::parse::parse(record).unwrap() }),
+        }
+    }
+
+    fn sev(v: &DmarcVerdict) -> Severity {
+        v.findings[0].severity
+    }
+
+    #[test]
+    fn verdicts_and_severities() {
+        let v = evaluate(&disc("v=DMARC1; p=none", "a.example", "a.example"), Some(("b.example", true)), &[], Some(true));
+        assert_eq!((v.result, sev(&v)), (DmarcResult::Fail, Severity::Warning));
+        let v = evaluate(&disc("v=DMARC1; p=reject; t=y", "a.example", "a.example"), None, &[], Some(true));
+        assert_eq!(sev(&v), Severity::Error);
+        assert!(v.findings[0].title.contains("spam"), "{}", v.findings[0].title);
+        let v = evaluate(&disc("v=DMARC1; p=quarantine; pct=0", "a.example", "a.example"), None, &[], Some(true));
+        assert_eq!(sev(&v), Severity::Warning);
+        let v = evaluate(&disc("v=DMARC1; p=reject; sp=none", "a.example", "x.a.example"), None, &[], Some(true));
+        assert_eq!(v.policy.unwrap().tag, "sp");
+        assert_eq!(v.auth_results(), "dmarc=fail (Used Org Domain Record) header.from=x.a.example policy.dmarc=none");
+        let v = evaluate(&disc("v=DMARC1; p=reject; bogus", "a.example", "a.example"), None, &["a.example".into()], Some(true));
+        assert_eq!(v.result, DmarcResult::PermError);
+        let v = evaluate(&disc("v=DMARC1; sp=reject", "a.example", "a.example"), None, &[], Some(true));
+        assert_eq!((v.result, v.policy), (DmarcResult::None, None));
+        let v = evaluate(&disc("v=DMARC1; rua=mailto:r@a.example", "a.example", "a.example"), None, &[], Some(true));
+        assert_eq!(v.policy.unwrap().disposition, Disposition::None);
+        let v = evaluate(&disc("v=DMARC1; p=reject; aspf=s", "a.example", "a.example"), Some(("mail.a.example", true)), &[], Some(true));
+        assert_eq!(v.result, DmarcResult::Fail);
+        let v = evaluate(&disc("v=DMARC1; p=reject", "a.example", "a.example"), Some(("mail.a.example", false)), &[], Some(true));
+        assert_eq!(v.result, DmarcResult::Fail, "an aligned SPF fail does not count");
+    }
 
     #[test]
     fn explanations() {
