@@ -173,7 +173,7 @@ fn addresses_in(v: &str) -> Vec<String> {
 
 /// The domain of an address, if it is a plausible domain.
 pub fn domain_of(addr: &str) -> Option<String> {
-    let d = crate::dns::normalize(addr.rsplit_once('@')?.1.trim());
+    let d = super::psl::to_ascii(&crate::dns::normalize(addr.rsplit_once('@')?.1.trim()));
     if d.is_empty() || crate::dns::invalid_name(&d).is_some() || !d.contains('.') && d.len() > 63 {
         return None;
     }

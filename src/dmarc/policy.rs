@@ -151,7 +151,7 @@ pub fn tree_walk_parents(from: &str) -> Vec<String> {
 
 /// Find the DMARC record that governs `from_domain`.
 pub async fn discover(resolver: &Resolver, from_domain: &str, mode: Mode) -> Discovery {
-    let from = crate::dns::normalize(from_domain);
+    let from = super::psl::to_ascii(&crate::dns::normalize(from_domain));
     let org = super::psl::org_domain(&from);
     let mut lookups = Vec::new();
     let mut result = Outcome2::None;

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 /// The organizational domain of `domain` per the compiled list: the public suffix plus
 /// one label. A domain that is itself a public suffix (or invalid) is returned as is.
 pub fn org_domain(domain: &str) -> String {
-    let d = crate::dns::normalize(domain);
+    let d = to_ascii(&crate::dns::normalize(domain));
     match psl::domain_str(&d) {
         Some(org) => org.to_string(),
         None => d,
@@ -18,7 +18,7 @@ pub fn org_domain(domain: &str) -> String {
 
 /// The registrable domain per the compiled list, `None` for a public suffix itself.
 pub fn registrable(domain: &str) -> Option<String> {
-    let d = crate::dns::normalize(domain);
+    let d = to_ascii(&crate::dns::normalize(domain));
     psl::domain_str(&d).map(str::to_string)
 }
 
@@ -114,7 +114,8 @@ impl PslFile {
     }
 }
 
-fn to_ascii(s: &str) -> String {
+/// A-label form of a domain (lower case); unchanged when it cannot be converted.
+pub fn to_ascii(s: &str) -> String {
     if s.is_ascii() {
         return s.to_ascii_lowercase();
     }
@@ -144,5 +145,6 @@ mod tests {
         assert_eq!(org_domain("Mail.Shop.Example.co.uk."), "example.co.uk");
         assert_eq!(org_domain("bounces.esp.example"), "esp.example");
         assert!(is_public_suffix("co.uk"));
+        assert_eq!(org_domain("www.bücher.example"), "xn--bcher-kva.example");
     }
 }
