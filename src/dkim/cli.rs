@@ -41,7 +41,7 @@ pub fn selectors_in_message(raw: &[u8], domain: &str) -> Vec<String> {
 }
 
 pub async fn run(args: DkimArgs, env: &Env) -> ExitCode {
-    let domain = crate::dns::normalize(&args.domain);
+    let domain = crate::dmarc::psl::to_ascii(&crate::dns::normalize(&args.domain));
     if crate::dns::invalid_name(&domain).is_some() || !super::verify::valid_dns_name(&domain) {
         eprintln!("mailsleuth dkim: {:?} is not a domain name", args.domain);
         return exit::USAGE.into();

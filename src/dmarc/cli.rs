@@ -32,7 +32,7 @@ fn print_dns_log(style: Style, resolver: &crate::dns::Resolver) {
 }
 
 pub async fn run(args: DmarcArgs, env: &Env) -> ExitCode {
-    let domain = crate::dns::normalize(&args.domain);
+    let domain = crate::dmarc::psl::to_ascii(&crate::dns::normalize(&args.domain));
     if crate::dns::invalid_name(&domain).is_some() || !crate::dkim::verify::valid_dns_name(&domain) {
         eprintln!("mailsleuth dmarc: {:?} is not a domain name", args.domain);
         return exit::USAGE.into();

@@ -51,7 +51,7 @@ fn same_result(a: &Discovery, b: &Discovery) -> bool {
 
 /// Discover, lint and explain the DMARC set-up of `domain`.
 pub async fn inspect(resolver: &Resolver, domain: &str) -> DomainReport {
-    let domain = crate::dns::normalize(domain);
+    let domain = psl::to_ascii(&crate::dns::normalize(domain));
     let (discovery, walk) =
         tokio::join!(policy::discover(resolver, &domain, Mode::Rfc7489), policy::discover(resolver, &domain, Mode::TreeWalk));
     let tree_walk = if same_result(&discovery, &walk) { None } else { Some(walk) };
