@@ -220,3 +220,20 @@ fn diagnose_ranks_the_probe_rejection() {
     let all = v.to_string();
     assert!(all.contains("smtp.unverified-sender") && all.contains("smtp.callout-rejected"), "{out}");
 }
+
+/// Prints the human output of a few sessions (run with --ignored --nocapture to look).
+#[test]
+#[ignore]
+fn show_text_output() {
+    let Some(_lab) = lab::lab("show_text_output") else { return };
+    let z = lab::zones();
+    for args in [
+        vec!["probe", "--server", DELAY_PORT, "--from", "bob@example.test", "--to", "postmaster@example.test", "--auth-user", "alice@example.test", "--helo", "client.example.test"],
+        vec!["probe", "--from", "user@spffail.test", "--to", "postmaster@twomx.test", "--mx-port", "2525", "--helo", "client.example.test", "--tls", "none"],
+    ] {
+        let mut full = vec!["--zones", z.to_str().unwrap()];
+        full.extend(args);
+        let (code, out, err) = lab::mailsleuth(&full, &[("MAILSLEUTH_SMTP_PASSWORD", "alicepw")]);
+        println!("{out}{err}exit {code}\n--------");
+    }
+}

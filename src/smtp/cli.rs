@@ -276,7 +276,7 @@ pub fn render_run(style: Style, title: &str, r: &Run) -> String {
             _ => style.red(&verdict),
         };
         out.push_str(&format!("{line}\n"));
-        let timings: Vec<String> = a.steps.iter().map(|s| format!("{} {:.1} ms", s.stage, s.elapsed_ms)).collect();
+        let timings: Vec<String> = a.steps.iter().map(|s| format!("{} {:.1} ms", if s.sent.as_deref() == Some("TLS handshake") { "TLS handshake".to_string() } else { s.stage.to_string() }, s.elapsed_ms)).collect();
         out.push_str(&format!("{}\n", style.dim(&format!("timings: {} (total {:.1} ms)", timings.join(", "), a.elapsed_ms))));
     }
     out

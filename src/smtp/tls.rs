@@ -99,14 +99,31 @@ fn name_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
+/// rustls' verdict in the words of a mail admin.
+fn describe(e: &TlsError) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        TlsError::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => "issued by a CA that is not in the trusted roots (webpki-roots), or the chain is incomplete".into(),
+            C::NotValidForName | C::NotValidForNameContext { .. } => "the certificate does not name this host".into(),
+            C::Expired | C::ExpiredContext { .. } => "the certificate has expired".into(),
+            C::NotValidYet | C::NotValidYetContext { .. } => "the certificate is not valid yet".into(),
+            C::Revoked => "the certificate is revoked".into(),
+            C::Other(o) if format!("{o:?}").contains("CaUsedAsEndEntity") => "self-signed certificate (a CA certificate used as the server's own)".into(),
+            other => format!("invalid certificate: {other:?}"),
+        },
+        other => other.to_string(),
+    }
+}
+
 /// Collect the facts after a completed handshake.
 pub fn facts(prepared: &Prepared, conn: &rustls::ClientConnection, name: &str) -> TlsInfo {
     let mut info = TlsInfo { server_name: name.to_string(), ..TlsInfo::default() };
-    info.version = conn.protocol_version().map(|v| format!("{v:?}").replace('_', ".").replace("TLSv1.", "TLSv1.")).unwrap_or_default();
+    info.version = conn.protocol_version().map(|v| format!("{v:?}").replace('_', ".")).unwrap_or_default();
     info.cipher = conn.negotiated_cipher_suite().map(|c| format!("{:?}", c.suite())).unwrap_or_default();
     match prepared.recorder.verdict.lock().unwrap_or_else(|e| e.into_inner()).take() {
         Some(Ok(())) => info.trusted = true,
-        Some(Err(e)) => info.trust_error = Some(e.to_string()),
+        Some(Err(e)) => info.trust_error = Some(describe(&e)),
         None => info.trust_error = Some("no certificate was verified".into()),
     }
     if let Some(cert) = conn.peer_certificates().and_then(|c| c.first()) {
