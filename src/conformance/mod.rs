@@ -35,6 +35,7 @@ pub type Runner = fn(&Path) -> Result<Vec<SuiteResult>, String>;
 pub fn suites() -> Vec<(&'static str, Runner)> {
     vec![
         // ("rfc7208/rfc4408", crate::spf::conformance::run),
+        ("rejection-texts", crate::reply::conformance::run),
     ]
 }
 
