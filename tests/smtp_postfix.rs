@@ -230,10 +230,13 @@ fn show_text_output() {
     for args in [
         vec!["probe", "--server", DELAY_PORT, "--from", "bob@example.test", "--to", "postmaster@example.test", "--auth-user", "alice@example.test", "--helo", "client.example.test"],
         vec!["probe", "--from", "user@spffail.test", "--to", "postmaster@twomx.test", "--mx-port", "2525", "--helo", "client.example.test", "--tls", "none"],
+        vec!["diagnose", "bob@example.test", "--to", "postmaster@example.test", "--smtp", DELAY_PORT, "--auth-user", "alice@example.test", "--no-dnsbl"],
+        vec!["diagnose", "user@spffail.test", "--to", "postmaster@example.test", "--smtp", DELAY_PORT, "--no-dnsbl", "--ip", "127.0.0.1"],
+        vec!["diagnose", "nobody@verify.test", "--to", "postmaster@example.test", "--smtp", DELAY_PORT, "--no-dnsbl"],
     ] {
         let mut full = vec!["--zones", z.to_str().unwrap()];
         full.extend(args);
-        let (code, out, err) = lab::mailsleuth(&full, &[("MAILSLEUTH_SMTP_PASSWORD", "alicepw")]);
+        let (code, out, err) = lab::mailsleuth(&full, &[("MAILSLEUTH_SMTP_PASSWORD", "alicepw"), ("MAILSLEUTH_MX_PORT", "2526")]);
         println!("{out}{err}exit {code}\n--------");
     }
 }

@@ -211,6 +211,7 @@ pub fn run_findings(run: &Run, subject: &str) -> Vec<Finding> {
             let (id, severity) = match &failure.kind {
                 super::client::FailKind::Untrusted { .. } => ("smtp.tls-refused", Severity::Error),
                 super::client::FailKind::Unsupported { .. } if *stage == Stage::Starttls => ("smtp.starttls-missing", Severity::Error),
+                super::client::FailKind::Unsupported { .. } if *stage == Stage::Auth => ("smtp.auth-failed", Severity::Error),
                 _ => ("smtp.unreachable", Severity::Unknown),
             };
             let mut f = Finding::new(id, severity, format!("The session stopped at {stage}: {error}")).subject(subject);

@@ -117,6 +117,13 @@ pub async fn probe_for_diagnosis(ctx: &Context) -> Option<ProbeOutcome> {
     let run = probe::run(&ctx.resolver, probe::Where::Server { host: &host, port }, target::Family::Any, &spec).await;
     let subject = domain_of(&sender);
     let mut findings = explain::run_findings(&run, &subject);
+    // Opportunistic STARTTLS between MTAs tolerates an untrusted certificate: in a
+    // diagnosis it is context, not a cause (unless TLS is where the session stopped).
+    if run.decisive().is_some_and(|a| a.verdict.stage() != Stage::Starttls) {
+        for f in findings.iter_mut().filter(|f| f.id == "smtp.tls-untrusted") {
+            f.severity = Severity::Info;
+        }
+    }
     let mut reply = None;
     if let Some(probe::Verdict::Rejected { stage, parsed, .. }) = run.decisive().map(|a| &a.verdict) {
         let cause = explain::classify(parsed, Some(*stage));
