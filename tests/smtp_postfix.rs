@@ -240,3 +240,16 @@ fn show_text_output() {
         println!("{out}{err}exit {code}\n--------");
     }
 }
+
+#[test]
+fn implicit_tls_self_signed() {
+    // 127.0.0.1:2465: smtpd_tls_wrappermode (like port 465). Untrusted: stops at TLS unless --tls-insecure.
+    let v = case("implicit_tls_self_signed_refused", "127.0.0.1:2465", "carol@example.test", &["--tls", "implicit"], &[], 13, "starttls", "0 ", &["smtp.tls-refused", "smtp.tls-untrusted"]);
+    if v.is_null() {
+        return;
+    }
+    let v = case("implicit_tls_self_signed_insecure", "127.0.0.1:2465", "carol@example.test", &["--tls", "implicit", "--tls-insecure"], &[], 0, "rcpt-to", "0 ", &["smtp.accepted"]);
+    let lines = v["probe"]["attempts"][0]["transcript"].as_array().unwrap();
+    let greeting = lines.iter().find(|l| l["text"].as_str().is_some_and(|t| t.starts_with("220 "))).unwrap();
+    assert_eq!(greeting["tls"], true, "the greeting came inside TLS");
+}

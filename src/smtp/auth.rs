@@ -96,7 +96,7 @@ pub async fn authenticate(s: &mut Session, mech: Mechanism, user: &str, secret: 
             finish(s.send(Stage::Auth, &resp, &format!("{REDACTED} (user {user}, HMAC-MD5 response)")).await?)
         }
         Mechanism::Xoauth2 => {
-            let token = B64.encode(format!("user={user}\x01auth=Bearer {}\x01\x01", secret.0));
+            let token = xoauth2_token(user, secret);
             let r = s.send(Stage::Auth, &format!("AUTH XOAUTH2 {token}"), &format!("AUTH XOAUTH2 {REDACTED}")).await?;
             if r.code == 334 {
                 // The server's error details come as a base64 JSON challenge; an empty line ends the exchange.
@@ -105,6 +105,11 @@ pub async fn authenticate(s: &mut Session, mech: Mechanism, user: &str, secret: 
             finish(r)
         }
     }
+}
+
+/// The XOAUTH2 initial response (Google/Microsoft SASL XOAUTH2).
+fn xoauth2_token(user: &str, token: &Secret) -> String {
+    B64.encode(format!("user={user}\x01auth=Bearer {}\x01\x01", token.0))
 }
 
 /// The secret for --auth-user: MAILSLEUTH_SMTP_PASSWORD, else an interactive prompt.
@@ -118,4 +123,26 @@ pub fn read_secret(user: &str) -> Result<Secret, String> {
         return Err(format!("--auth-user {user}: set MAILSLEUTH_SMTP_PASSWORD (no terminal to prompt on)"));
     }
     rpassword::prompt_password(format!("SMTP password (or token) for {user}: ")).map(Secret).map_err(|e| format!("cannot read the password: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xoauth2_format() {
+        // The example from Google's XOAUTH2 documentation.
+        let t = xoauth2_token("someuser@example.com", &Secret("ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg".into()));
+        assert_eq!(t, "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ==");
+    }
+
+    #[test]
+    fn choose_mechanism() {
+        let offered = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(choose(None, &offered("LOGIN PLAIN")), Ok(Mechanism::Plain));
+        assert_eq!(choose(None, &offered("CRAM-MD5")), Ok(Mechanism::CramMd5));
+        assert!(choose(None, &offered("XOAUTH2")).is_err());
+        assert!(choose(None, &[]).unwrap_err().contains("does not offer AUTH"));
+        assert_eq!(format!("{:?}", Secret("pw".into())), "********");
+    }
 }
