@@ -253,3 +253,18 @@ fn implicit_tls_self_signed() {
     let greeting = lines.iter().find(|l| l["text"].as_str().is_some_and(|t| t.starts_with("220 "))).unwrap();
     assert_eq!(greeting["tls"], true, "the greeting came inside TLS");
 }
+
+#[test]
+fn data_and_end_of_data_rejections() {
+    // smtpd_data_restrictions refuses DATA for this sender.
+    case("data_refused", DELAY_PORT, "dataonly@example.test", &["--data"], &[], 17, "data", "554 5.7.1", &["smtp.rejected"]);
+    // header_checks refuses the message after the final ".": --data FILE.
+    let Some(_lab) = lab::lab("end_of_data_refused") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let msg = dir.path().join("msg.eml");
+    std::fs::write(&msg, "From: <carol@example.test>\nTo: <postmaster@example.test>\nSubject: please reject-me\n\n.leading dot line\nbody\n").unwrap();
+    let v = case("end_of_data_refused", DELAY_PORT, "carol@example.test", &["--data", msg.to_str().unwrap()], &[], 17, "end-of-data", "550 5.7.1", &["smtp.rejected"]);
+    let f = v["findings"].as_array().unwrap().iter().find(|f| f["id"] == "smtp.rejected").unwrap();
+    assert_eq!(f["severity"], "error", "{f}");
+    assert!(f["title"].as_str().unwrap().contains("rejected at end of data"), "{f}");
+}

@@ -4,7 +4,7 @@
 # this script and runs `postfix start-fg` inside a private mount namespace whose
 # /etc/resolv.conf points at DNS_SERVER_IP (port 53 is implied: glibc's resolv.conf has
 # no port field). Listens on 127.0.0.1:2525 (smtpd_delay_reject=yes), 127.0.0.1:2527
-# (smtpd_delay_reject=no) and 127.0.0.2:2526 (the "remote MX" for verification probes).
+# (smtpd_delay_reject=no), 127.0.0.1:2465 (implicit TLS) and 127.0.0.2:2526 (the "remote MX" for verification probes).
 #   --foreground: exec Postfix in the foreground (the test harness keeps it as its child
 #                 and waits for the 220 greeting itself);
 #   otherwise:    run it in the background and return once 127.0.0.1:2525 greets.
@@ -19,7 +19,7 @@ DNS=${2:-127.0.5.53}
 mkdir -p "$DIR"/etc/sasl "$DIR"/spool "$DIR"/data "$DIR"/tls
 for f in main.cf master.cf; do sed "s#@DIR@#$DIR#g" "$SRC/$f.in" > "$DIR/etc/$f"; done
 sed "s#@DIR@#$DIR#g" "$SRC/sasl/smtpd.conf" > "$DIR/etc/sasl/smtpd.conf"
-cp "$SRC"/{sender_access,sender_login,transport,verify_rcpt,policyd-spf.conf} "$DIR/etc/"
+cp "$SRC"/{sender_access,sender_login,transport,verify_rcpt,policyd-spf.conf,data_access,header_checks} "$DIR/etc/"
 # self-signed certificate for STARTTLS (once per instance)
 [ -s "$DIR/tls/cert.pem" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
     -subj /CN=mx.example.test -addext subjectAltName=DNS:mx.example.test \

@@ -58,6 +58,8 @@ fn unavailable() -> Option<String> {
 }
 
 static SHARED: Mutex<Weak<Lab>> = Mutex::new(Weak::new());
+/// Held while a lab starts or stops, so that a new lab never races the previous one's tear-down.
+static LIFECYCLE: Mutex<()> = Mutex::new(());
 
 /// The running lab, or None (with a visible reason) when it cannot run here.
 /// Under CI (CI=true) an unavailable lab is a failure, not a skip.
@@ -90,6 +92,7 @@ fn greets(addr: &str) -> bool {
 
 impl Lab {
     fn start() -> Result<Lab, String> {
+        let _cycle = LIFECYCLE.lock().unwrap_or_else(|e| e.into_inner());
         let t0 = Instant::now();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().map_err(|e| e.to_string())?;
         let zones = mailsleuth::dns::zonefile::load_path(&zones()).map_err(|e| e.to_string())?;
@@ -143,6 +146,7 @@ impl Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
+        let _cycle = LIFECYCLE.lock().unwrap_or_else(|e| e.into_inner());
         // SIGTERM the master (it stops its children), then reap our child.
         let pidfile = self.dir.join("pf/spool/pid/master.pid");
         if let Ok(p) = std::fs::read_to_string(&pidfile) {
