@@ -68,7 +68,8 @@ pub fn lab(test: &str) -> Option<Arc<Lab>> {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("{test}: the Postfix lab must run under CI, but: {why}");
         }
-        eprintln!("SKIPPED {test}: Postfix lab unavailable: {why}");
+        // Straight to stderr (not eprintln!, which the test harness captures): a skip must be seen.
+        let _ = writeln!(std::io::stderr(), "SKIPPED {test}: Postfix lab unavailable: {why}");
         return None;
     }
     let mut g = SHARED.lock().unwrap_or_else(|e| e.into_inner());
