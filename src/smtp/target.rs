@@ -82,15 +82,24 @@ pub fn parse_server(s: &str) -> Result<(String, Option<u16>), String> {
     }
 }
 
+/// The addresses of one host, the evidence, and whether a lookup failed (SERVFAIL,
+/// timeout): a failure is not absence, and must not be reported as "no address".
+struct HostAddrs {
+    ips: Vec<IpAddr>,
+    evidence: Vec<String>,
+    failed: bool,
+}
+
 /// The A and AAAA addresses of each host, all queried at once.
-async fn addresses(resolver: &Resolver, hosts: &[String], family: Family) -> Vec<(Vec<IpAddr>, Vec<String>)> {
+async fn addresses(resolver: &Resolver, hosts: &[String], family: Family) -> Vec<HostAddrs> {
     let queries = hosts.iter().map(|h| async move {
         let (a, aaaa) = tokio::join!(resolver.query(h, RType::A), resolver.query(h, RType::Aaaa));
+        // IPv6 first, as most MTAs do; -4/-6 filter.
         let mut ips: Vec<IpAddr> = aaaa.ips();
         ips.extend(a.ips());
-        // RFC 6724-ish: prefer IPv6 as most MTAs do; filter by -4/-6.
         ips.retain(|ip| family.allows(ip));
-        (ips, vec![a.summary(), aaaa.summary()])
+        let failed = (family != Family::V6 && a.is_failure()) || (family != Family::V4 && aaaa.is_failure());
+        HostAddrs { ips, evidence: vec![a.summary(), aaaa.summary()], failed }
     });
     futures::future::join_all(queries).await
 }
@@ -104,10 +113,12 @@ pub async fn server_targets(resolver: &Resolver, host: &str, port: u16, family: 
         return (Ok(vec![Target { host: host.to_string(), addr: SocketAddr::new(ip, port), mx_preference: None }]), vec![]);
     }
     let name = crate::dns::normalize(host);
-    let mut found = addresses(resolver, std::slice::from_ref(&name), family).await;
-    let (ips, evidence) = found.pop().unwrap_or_default();
+    let Some(HostAddrs { ips, evidence, failed }) = addresses(resolver, std::slice::from_ref(&name), family).await.pop() else {
+        return (Err(TargetError::NoAddress { what: host.to_string() }), vec![]);
+    };
     if ips.is_empty() {
-        return (Err(TargetError::NoAddress { what: host.to_string() }), evidence);
+        let err = if failed { TargetError::Dns { detail: evidence.join("; ") } } else { TargetError::NoAddress { what: host.to_string() } };
+        return (Err(err), evidence);
     }
     (Ok(ips.into_iter().map(|ip| Target { host: name.clone(), addr: SocketAddr::new(ip, port), mx_preference: None }).collect()), evidence)
 }
@@ -136,9 +147,14 @@ pub async fn mx_targets(resolver: &Resolver, domain: &str, port: u16, family: Fa
     let names: Vec<String> = hosts.iter().map(|h| h.1.clone()).collect();
     let found = addresses(resolver, &names, family).await;
     let mut targets = Vec::new();
-    for ((pref, host), (ips, ev)) in hosts.into_iter().zip(found) {
-        evidence.extend(ev);
-        targets.extend(ips.into_iter().map(|ip| Target { host: host.clone(), addr: SocketAddr::new(ip, port), mx_preference: pref }));
+    let mut any_failed = false;
+    for ((pref, host), found) in hosts.into_iter().zip(found) {
+        evidence.extend(found.evidence);
+        any_failed |= found.failed;
+        targets.extend(found.ips.into_iter().map(|ip| Target { host: host.clone(), addr: SocketAddr::new(ip, port), mx_preference: pref }));
+    }
+    if targets.is_empty() && any_failed {
+        return (Err(TargetError::Dns { detail: format!("no address for the mail hosts of {domain}, and some lookups failed") }), evidence);
     }
     if targets.is_empty() {
         return (Err(TargetError::NoAddress { what: format!("the mail hosts of {domain} ({})", names.join(", ")) }), evidence);
@@ -149,6 +165,48 @@ pub async fn mx_targets(resolver: &Resolver, domain: &str, port: u16, family: Fa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dns::{Rec, StaticZone};
+
+    fn zone() -> Resolver {
+        let mut z = StaticZone::new();
+        let mx = |p, h: &str| Rec::Mx { preference: p, exchange: h.into() };
+        z.add("two.example", mx(20, "b.two.example"));
+        z.add("two.example", mx(10, "a.two.example"));
+        z.add("a.two.example", Rec::A("192.0.2.1".parse().unwrap()));
+        z.add("a.two.example", Rec::Aaaa("2001:db8::1".parse().unwrap()));
+        z.add("b.two.example", Rec::A("192.0.2.2".parse().unwrap()));
+        z.add("null.example", mx(0, "."));
+        z.add("implicit.example", Rec::A("192.0.2.3".parse().unwrap()));
+        z.touch("empty.example");
+        z.add("broken.example", mx(10, "mx.broken.example"));
+        z.fail_all("mx.broken.example", Outcome::ServFail);
+        z.fail_all("servfail.example", Outcome::ServFail);
+        Resolver::from_static(z)
+    }
+
+    #[tokio::test]
+    async fn mx_order_and_fallbacks() {
+        let r = zone();
+        let (t, _) = mx_targets(&r, "two.example", 25, Family::Any).await;
+        let addrs: Vec<String> = t.unwrap().iter().map(|t| t.addr.to_string()).collect();
+        assert_eq!(addrs, ["[2001:db8::1]:25", "192.0.2.1:25", "192.0.2.2:25"]);
+        let (t, _) = mx_targets(&r, "two.example", 25, Family::V4).await;
+        assert_eq!(t.unwrap().len(), 2);
+        let (t, _) = mx_targets(&r, "implicit.example", 25, Family::Any).await;
+        assert_eq!(t.unwrap()[0].host, "implicit.example");
+        assert!(matches!(mx_targets(&r, "null.example", 25, Family::Any).await.0, Err(TargetError::NullMx { .. })));
+        assert!(matches!(mx_targets(&r, "nx.example", 25, Family::Any).await.0, Err(TargetError::NoDomain { .. })));
+        assert!(matches!(mx_targets(&r, "empty.example", 25, Family::Any).await.0, Err(TargetError::NoAddress { .. })));
+    }
+
+    #[tokio::test]
+    async fn dns_failure_is_not_absence() {
+        let r = zone();
+        assert!(mx_targets(&r, "servfail.example", 25, Family::Any).await.0.unwrap_err().is_dns_failure());
+        assert!(mx_targets(&r, "broken.example", 25, Family::Any).await.0.unwrap_err().is_dns_failure());
+        assert!(server_targets(&r, "mx.broken.example", 25, Family::Any).await.0.unwrap_err().is_dns_failure());
+        assert!(matches!(server_targets(&r, "nx.example", 25, Family::Any).await.0, Err(TargetError::NoAddress { .. })));
+    }
 
     #[test]
     fn servers() {
