@@ -183,10 +183,7 @@ pub fn render_text(d: &Diagnosis, style: Style, trace_dns: bool) -> String {
     } else {
         out.push_str(&format!("{}\n", style.heading("Probable causes, most likely first")));
         for c in &d.causes {
-            out.push_str(&format!("\n {}. ", c.rank));
-            let block = text::finding(style, &c.finding, "");
-            out.push_str(block.trim_start());
-            out.push_str(&format!("        {} {}\n", style.dim("why:"), style.dim(&c.why.join("; "))));
+            out.push_str(&cause_block(style, c));
         }
     }
     if !d.unchecked.is_empty() {
@@ -204,6 +201,54 @@ pub fn render_text(d: &Diagnosis, style: Style, trace_dns: bool) -> String {
     if trace_dns {
         out.push_str(&format!("\n{}\n", style.heading("DNS queries")));
         out.push_str(&text::dns_log(style, &d.dns_queries));
+    }
+    out
+}
+
+fn cause_block(style: Style, c: &crate::diagnose::Cause) -> String {
+    use crate::diagnose::Status;
+    let status = match c.status {
+        Status::Confirmed => style.red("confirmed"),
+        Status::Likely => style.yellow("likely"),
+        Status::Reported => style.cyan("reported by the receiver"),
+        Status::Unchecked => style.magenta("could not check"),
+        Status::Contradicted => style.magenta("contradicted by the checks"),
+    };
+    let mut out = format!("\n {} {}  {}\n", style.bold(&format!("{}.", c.rank)), style.bold(&c.title), style.dim(&format!("[{}] ", c.id)) + &status);
+    let pad = "      ";
+    for (i, w) in c.why.iter().enumerate() {
+        let label = if i == 0 { style.dim("why:    ") } else { "        ".to_string() };
+        out.push_str(&format!("{pad}{label}{w}\n"));
+    }
+    for (i, a) in c.against.iter().enumerate() {
+        let label = if i == 0 { style.dim("against:") } else { "        ".to_string() };
+        out.push_str(&format!("{pad}{label} {a}\n"));
+    }
+    let mut evidence: Vec<&String> = Vec::new();
+    if let Some(f) = &c.finding {
+        if let Some(d) = &f.detail {
+            out.push_str(&format!("{pad}{}\n", style.dim(d)));
+        }
+        evidence.extend(f.evidence.iter());
+    }
+    for r in &c.related {
+        evidence.extend(r.evidence.iter());
+    }
+    if !evidence.is_empty() {
+        out.push_str(&format!("{pad}{}\n", style.dim("evidence:")));
+        for e in evidence {
+            out.push_str(&format!("{pad}  {} {e}\n", style.dim("·")));
+        }
+    }
+    if let Some(fix) = &c.fix {
+        let lines = text::fix_lines(fix);
+        out.push_str(&format!("{pad}{} {}\n", style.green("fix:"), lines.first().map(String::as_str).unwrap_or("")));
+        for l in lines.iter().skip(1) {
+            out.push_str(&format!("{pad}     {}\n", style.bold(l)));
+        }
+    }
+    if let Some(n) = &c.next {
+        out.push_str(&format!("{pad}{} {n}\n", style.cyan("next:")));
     }
     out
 }
