@@ -15,6 +15,10 @@ fn has(ids: &[String], id: &str) -> bool {
 fn case(test: &str, server: &str, from: &str, extra: &[&str], envs: &[(&str, &str)], exit: i32, stage: &str, reply: &str, ids: &[&str]) -> serde_json::Value {
     let Some(_lab) = lab::lab(test) else { return serde_json::Value::Null };
     let mut args = vec!["--server", server, "--from", from, "--to", "postmaster@example.test"];
+    // The lab's certificate is self-signed: go on past STARTTLS unless the case is about TLS.
+    if !extra.iter().any(|a| a.starts_with("--tls")) {
+        args.push("--tls-insecure");
+    }
     args.extend_from_slice(extra);
     let (code, v, all) = probe_json(&args, envs);
     assert_eq!(v["stage"], stage, "{test}: stage\n{all}");
@@ -107,7 +111,7 @@ fn wrong_password_never_shown() {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
     for mech in ["plain", "login"] {
-        let (code, v, all) = probe_json(&["--server", DELAY_PORT, "--from", "alice@example.test", "--to", "postmaster@example.test", "--auth-user", "alice@example.test", "--auth-mech", mech], &[("MAILSLEUTH_SMTP_PASSWORD", secret)]);
+        let (code, v, all) = probe_json(&["--server", DELAY_PORT, "--tls-insecure", "--from", "alice@example.test", "--to", "postmaster@example.test", "--auth-user", "alice@example.test", "--auth-mech", mech], &[("MAILSLEUTH_SMTP_PASSWORD", secret)]);
         assert_eq!(code, 14, "{all}");
         assert_eq!(v["stage"], "auth");
         assert!(reply_line(&v).starts_with("535 5.7.8"), "{all}");
@@ -118,7 +122,7 @@ fn wrong_password_never_shown() {
         assert!(all.contains(&format!("AUTH PLAIN ********")) || mech != "plain", "{all}");
         // and in the human text output too
         let z = lab::zones();
-        let (_, out, err) = lab::mailsleuth(&["--zones", z.to_str().unwrap(), "probe", "--server", DELAY_PORT, "--from", "alice@example.test", "--to", "postmaster@example.test", "--auth-user", "alice@example.test", "--auth-mech", mech], &[("MAILSLEUTH_SMTP_PASSWORD", secret)]);
+        let (_, out, err) = lab::mailsleuth(&["--zones", z.to_str().unwrap(), "probe", "--server", DELAY_PORT, "--tls", "none", "--from", "alice@example.test", "--to", "postmaster@example.test", "--auth-user", "alice@example.test", "--auth-mech", mech], &[("MAILSLEUTH_SMTP_PASSWORD", secret)]);
         assert!(!out.contains(secret) && !err.contains(secret) && !out.contains(&b64.encode(secret)));
         assert!(out.contains("535 5.7.8"), "{out}");
     }
@@ -173,6 +177,11 @@ fn starttls_self_signed() {
     assert!(tls["version"].as_str().unwrap().starts_with("TLSv1."), "{tls}");
     // No MAIL FROM was sent after the untrusted handshake.
     assert!(!v["probe"]["attempts"][0]["steps"].to_string().contains("MAIL FROM"));
+    // The default mode (STARTTLS when offered) stops at the untrusted certificate too.
+    let Some(_lab) = lab::lab("starttls_self_signed_auto") else { return };
+    let (code, v, all) = probe_json(&["--server", DELAY_PORT, "--from", "carol@example.test", "--to", "postmaster@example.test"], &[]);
+    assert_eq!((code, v["stage"].as_str()), (13, Some("starttls")), "{all}");
+    assert!(all.contains("--tls-insecure"), "the error says how to continue: {all}");
     let v = case("starttls_self_signed_insecure", DELAY_PORT, "carol@example.test", &["--tls", "starttls", "--tls-insecure"], &[], 0, "rcpt-to", "0 ", &["smtp.accepted", "smtp.tls-untrusted"]);
     let lines = v["probe"]["attempts"][0]["transcript"].as_array().unwrap();
     let rcpt = lines.iter().find(|l| l["text"].as_str().is_some_and(|t| t.starts_with("RCPT TO"))).unwrap();
@@ -183,13 +192,13 @@ fn starttls_self_signed() {
 fn mx_lookup_tries_hosts_in_order() {
     let Some(_lab) = lab::lab("mx_lookup_tries_hosts_in_order") else { return };
     // twomx.test: MX 10 down (127.0.0.9, refused), MX 20 mx.example.test (::1 refused, then 127.0.0.1).
-    let (code, v, all) = probe_json(&["--from", "carol@example.test", "--to", "someone@twomx.test", "--mx-port", "2525"], &[]);
+    let (code, v, all) = probe_json(&["--from", "carol@example.test", "--to", "someone@twomx.test", "--mx-port", "2525", "--tls-insecure"], &[]);
     assert_eq!(code, 0, "{all}");
     let attempts = v["probe"]["attempts"].as_array().unwrap();
     let tried: Vec<String> = attempts.iter().map(|a| a["target"]["addr"].as_str().unwrap().to_string()).collect();
     assert_eq!(tried, vec!["127.0.0.9:2525", "[::1]:2525", "127.0.0.1:2525"], "{all}");
     assert_eq!(attempts[0]["verdict"]["stage"], "connect");
-    let (code, v, all) = probe_json(&["-4", "--from", "carol@example.test", "--to", "someone@twomx.test", "--mx-port", "2525"], &[]);
+    let (code, v, all) = probe_json(&["-4", "--from", "carol@example.test", "--to", "someone@twomx.test", "--mx-port", "2525", "--tls", "none"], &[]);
     assert_eq!(code, 0, "{all}");
     assert_eq!(v["probe"]["attempts"].as_array().unwrap().len(), 2, "-4 skips ::1: {all}");
     // A null MX recipient domain: nowhere to connect.
@@ -228,7 +237,7 @@ fn show_text_output() {
     let Some(_lab) = lab::lab("show_text_output") else { return };
     let z = lab::zones();
     for args in [
-        vec!["probe", "--server", DELAY_PORT, "--from", "bob@example.test", "--to", "postmaster@example.test", "--auth-user", "alice@example.test", "--helo", "client.example.test"],
+        vec!["probe", "--server", DELAY_PORT, "--tls-insecure", "--from", "bob@example.test", "--to", "postmaster@example.test", "--auth-user", "alice@example.test", "--helo", "client.example.test"],
         vec!["probe", "--from", "user@spffail.test", "--to", "postmaster@twomx.test", "--mx-port", "2525", "--helo", "client.example.test", "--tls", "none"],
         vec!["diagnose", "bob@example.test", "--to", "postmaster@example.test", "--smtp", DELAY_PORT, "--auth-user", "alice@example.test", "--no-dnsbl"],
         vec!["diagnose", "user@spffail.test", "--to", "postmaster@example.test", "--smtp", DELAY_PORT, "--no-dnsbl", "--ip", "127.0.0.1"],

@@ -30,11 +30,12 @@ pub struct ProbeArgs {
     /// The recipient (RCPT TO).
     #[arg(long, value_name = "ADDR", required_unless_present = "callout")]
     pub to: Option<String>,
-    /// TLS: auto (STARTTLS when offered, untrusted certificates reported), starttls
-    /// (required and verified), implicit (port 465), none.
+    /// TLS: auto (STARTTLS when offered), starttls (required), implicit (port 465), none.
+    /// An untrusted certificate stops the session unless --tls-insecure.
     #[arg(long, value_enum, default_value_t = TlsMode::Auto)]
     pub tls: TlsMode,
-    /// Continue after an untrusted certificate (it is still reported).
+    /// Continue after an untrusted certificate (it is still reported), as MTAs do with
+    /// opportunistic STARTTLS.
     #[arg(long)]
     pub tls_insecure: bool,
     /// Log in as this user. The password (or XOAUTH2 token) comes from MAILSLEUTH_SMTP_PASSWORD

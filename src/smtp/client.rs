@@ -97,7 +97,7 @@ impl Failure {
             FailKind::BadReply { error } => format!("bad reply: {error}"),
             FailKind::Io { error } => error.clone(),
             FailKind::Tls { error } => format!("TLS failed: {error}"),
-            FailKind::Untrusted { error } => format!("certificate not trusted ({error}); rerun with --tls-insecure to continue anyway"),
+            FailKind::Untrusted { error } => format!("certificate not trusted ({error}); rerun with --tls-insecure to continue anyway (or --tls none)"),
             FailKind::Unsupported { what } => what.clone(),
         };
         format!("{}: {what}", self.stage)

@@ -107,7 +107,9 @@ pub async fn probe_for_diagnosis(ctx: &Context) -> Option<ProbeOutcome> {
         from: sender.clone(),
         to,
         tls: probe::TlsMode::Auto,
-        tls_insecure: false,
+        // Diagnosing the sender, as an MTA delivers (opportunistic TLS): an untrusted
+        // certificate is reported and the session goes on to MAIL FROM and RCPT TO.
+        tls_insecure: true,
         auth,
         helo: ctx.helo.clone().unwrap_or_else(default_helo),
         data: None,

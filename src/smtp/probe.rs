@@ -17,11 +17,10 @@ use crate::dns::Resolver;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum TlsMode {
-    /// STARTTLS when the server offers it; an untrusted certificate is reported, not fatal
-    /// (what MTAs do between MX hosts).
+    /// STARTTLS when the server offers it, plain text otherwise.
     #[default]
     Auto,
-    /// STARTTLS required; an untrusted certificate stops the session unless --tls-insecure.
+    /// STARTTLS required.
     Starttls,
     /// TLS from the first byte (port 465).
     Implicit,
@@ -185,7 +184,7 @@ fn ms(start: Instant) -> f64 {
 }
 
 fn check_trust(info: &TlsInfo, spec: &Spec) -> Result<(), Failure> {
-    if info.trusted || spec.tls_insecure || spec.tls == TlsMode::Auto {
+    if info.trusted || spec.tls_insecure {
         return Ok(());
     }
     Err(Failure::new(Stage::Starttls, FailKind::Untrusted { error: info.trust_error.clone().unwrap_or_default() }))
@@ -318,7 +317,8 @@ pub async fn callout(resolver: &Resolver, sender: &str, port: u16, family: Famil
         from: String::new(),
         to: sender.to_string(),
         tls: TlsMode::Auto,
-        tls_insecure: false,
+        // Receivers' callouts use opportunistic TLS: an untrusted certificate is reported, not fatal.
+        tls_insecure: true,
         auth: None,
         helo: helo.to_string(),
         data: None,
