@@ -239,6 +239,7 @@ fn show_text_output() {
     for args in [
         vec!["probe", "--server", DELAY_PORT, "--tls-insecure", "--from", "bob@example.test", "--to", "postmaster@example.test", "--auth-user", "alice@example.test", "--helo", "client.example.test"],
         vec!["probe", "--from", "user@spffail.test", "--to", "postmaster@twomx.test", "--mx-port", "2525", "--helo", "client.example.test", "--tls", "none"],
+        vec!["--json", "probe", "--server", NODELAY_PORT, "--tls", "none", "--from", "bob@example.test", "--to", "postmaster@example.test", "--helo", "client.example.test"],
         vec!["diagnose", "bob@example.test", "--to", "postmaster@example.test", "--smtp", DELAY_PORT, "--auth-user", "alice@example.test", "--no-dnsbl"],
         vec!["diagnose", "user@spffail.test", "--to", "postmaster@example.test", "--smtp", DELAY_PORT, "--no-dnsbl", "--ip", "127.0.0.1"],
         vec!["diagnose", "nobody@verify.test", "--to", "postmaster@example.test", "--smtp", DELAY_PORT, "--no-dnsbl"],
