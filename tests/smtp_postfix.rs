@@ -228,6 +228,19 @@ fn diagnose_ranks_the_probe_rejection() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
     let all = v.to_string();
     assert!(all.contains("smtp.unverified-sender") && all.contains("smtp.callout-rejected"), "{out}");
+    // A pasted "Sender verify failed" reply (no --smtp): diagnose runs the callout itself.
+    let (_, out, err) = lab::mailsleuth(
+        &["--zones", z.to_str().unwrap(), "--json", "diagnose", "nobody@verify.test", "--reply", "550 5.1.7 <nobody@verify.test>: Sender verify failed", "--no-dnsbl"],
+        &[("MAILSLEUTH_MX_PORT", "2526")],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    assert!(v.to_string().contains("smtp.callout-rejected"), "{out}");
+    // ... and for an address that exists at its MX, the callout says so.
+    let (_, out, _) = lab::mailsleuth(
+        &["--zones", z.to_str().unwrap(), "--json", "diagnose", "somebody@verify.test", "--reply", "450 4.1.7 <somebody@verify.test>: Sender address rejected: unverified address: Address verification in progress", "--no-dnsbl"],
+        &[("MAILSLEUTH_MX_PORT", "2526")],
+    );
+    assert!(out.contains("smtp.callout-ok"), "{out}");
 }
 
 /// Prints the human output of a few sessions (run with --ignored --nocapture to look).
