@@ -21,7 +21,7 @@ pub fn md5(input: &[u8]) -> [u8; 16] {
     for block in msg.chunks(64) {
         let m: Vec<u32> = block.chunks(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         let (mut a, mut b, mut c, mut d) = (h[0], h[1], h[2], h[3]);
-        for i in 0..64 {
+        for (i, shift) in S.iter().enumerate() {
             let (f, g) = match i / 16 {
                 0 => ((b & c) | (!b & d), i),
                 1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
@@ -32,7 +32,7 @@ pub fn md5(input: &[u8]) -> [u8; 16] {
             a = d;
             d = c;
             c = b;
-            b = b.wrapping_add(f.rotate_left(S[i]));
+            b = b.wrapping_add(f.rotate_left(*shift));
         }
         h[0] = h[0].wrapping_add(a);
         h[1] = h[1].wrapping_add(b);

@@ -126,35 +126,34 @@ pub fn facts(prepared: &Prepared, conn: &rustls::ClientConnection, name: &str) -
         Some(Err(e)) => info.trust_error = Some(describe(&e)),
         None => info.trust_error = Some("no certificate was verified".into()),
     }
-    if let Some(cert) = conn.peer_certificates().and_then(|c| c.first()) {
-        if let Ok((_, x)) = x509_parser::parse_x509_certificate(cert.as_ref()) {
-            info.subject = x.subject().to_string();
-            info.issuer = x.issuer().to_string();
-            info.self_signed = x.subject() == x.issuer();
-            if let Ok(Some(san)) = x.subject_alternative_name() {
-                for gn in &san.value.general_names {
-                    match gn {
-                        x509_parser::extensions::GeneralName::DNSName(d) => info.dns_names.push(d.to_string()),
-                        x509_parser::extensions::GeneralName::IPAddress(b) => {
-                            let ip = match b.len() {
-                                4 => Some(std::net::IpAddr::from(<[u8; 4]>::try_from(*b).unwrap_or_default())),
-                                16 => Some(std::net::IpAddr::from(<[u8; 16]>::try_from(*b).unwrap_or_default())),
-                                _ => None,
-                            };
-                            if let Some(ip) = ip {
-                                info.dns_names.push(ip.to_string());
-                            }
+    let cert = conn.peer_certificates().and_then(|c| c.first());
+    if let Some(Ok((_, x))) = cert.map(|c| x509_parser::parse_x509_certificate(c.as_ref())) {
+        info.subject = x.subject().to_string();
+        info.issuer = x.issuer().to_string();
+        info.self_signed = x.subject() == x.issuer();
+        if let Ok(Some(san)) = x.subject_alternative_name() {
+            for gn in &san.value.general_names {
+                match gn {
+                    x509_parser::extensions::GeneralName::DNSName(d) => info.dns_names.push(d.to_string()),
+                    x509_parser::extensions::GeneralName::IPAddress(b) => {
+                        let ip = match b.len() {
+                            4 => Some(std::net::IpAddr::from(<[u8; 4]>::try_from(*b).unwrap_or_default())),
+                            16 => Some(std::net::IpAddr::from(<[u8; 16]>::try_from(*b).unwrap_or_default())),
+                            _ => None,
+                        };
+                        if let Some(ip) = ip {
+                            info.dns_names.push(ip.to_string());
                         }
-                        _ => {}
                     }
+                    _ => {}
                 }
             }
-            let not_after = x.validity().not_after.timestamp();
-            let now = chrono::Utc::now().timestamp();
-            info.not_after = chrono::DateTime::from_timestamp(not_after, 0).map(|d| d.to_rfc3339()).unwrap_or_default();
-            info.expired = now > not_after || now < x.validity().not_before.timestamp();
-            info.days_left = (not_after - now).div_euclid(86400);
         }
+        let not_after = x.validity().not_after.timestamp();
+        let now = chrono::Utc::now().timestamp();
+        info.not_after = chrono::DateTime::from_timestamp(not_after, 0).map(|d| d.to_rfc3339()).unwrap_or_default();
+        info.expired = now > not_after || now < x.validity().not_before.timestamp();
+        info.days_left = (not_after - now).div_euclid(86400);
     }
     info.hostname_match = info.dns_names.iter().any(|n| name_matches(n, name));
     info
