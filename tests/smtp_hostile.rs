@@ -49,6 +49,7 @@ fn spec(tls: TlsMode) -> Spec {
                 total: Duration::from_secs(5),
             },
             limits: ReplyLimits::default(),
+            extra_roots: Default::default(),
         },
     }
 }

@@ -292,3 +292,28 @@ fn data_and_end_of_data_rejections() {
     assert_eq!(f["severity"], "error", "{f}");
     assert!(f["title"].as_str().unwrap().contains("rejected at end of data"), "{f}");
 }
+
+#[test]
+fn starttls_trusted_with_private_ca() {
+    let Some(lab) = lab::lab("starttls_trusted_with_private_ca") else { return };
+    let ca = lab.dir.join("pf/tls/ca.pem");
+    let ca = ca.to_str().unwrap();
+    // By name (resolved through the lab zones to 127.0.0.1), CA given: trusted, name matches.
+    let (code, v, all) = probe_json(&["--server", "mx.example.test:2587", "--tls", "starttls", "--tls-ca", ca, "--from", "carol@example.test", "--to", "postmaster@example.test"], &[]);
+    assert_eq!(code, 0, "{all}");
+    // mx.example.test also has AAAA ::1, where nothing listens: the last attempt is 127.0.0.1.
+    let tls = &v["probe"]["attempts"].as_array().unwrap().last().unwrap()["tls"];
+    assert_eq!((tls["trusted"].as_bool(), tls["hostname_match"].as_bool(), tls["self_signed"].as_bool()), (Some(true), Some(true), Some(false)), "{tls}");
+    assert!(tls["days_left"].as_i64().unwrap() > 3000, "{tls}");
+    assert!(finding_ids(&v).contains(&"smtp.tls-ok".to_string()), "{all}");
+    // Same certificate, no --tls-ca: unknown issuer.
+    let (code, v, all) = probe_json(&["--server", "mx.example.test:2587", "--tls", "starttls", "--from", "carol@example.test", "--to", "postmaster@example.test"], &[]);
+    assert_eq!(code, 13, "{all}");
+    assert!(v["probe"]["attempts"].as_array().unwrap().last().unwrap()["tls"]["trust_error"].as_str().unwrap().contains("not in the trusted roots"), "{all}");
+    // CA given, but reached by IP: the certificate does not name 127.0.0.1.
+    let (code, v, all) = probe_json(&["--server", "127.0.0.1:2587", "--tls", "starttls", "--tls-ca", ca, "--from", "carol@example.test", "--to", "postmaster@example.test"], &[]);
+    assert_eq!(code, 13, "{all}");
+    let tls = &v["probe"]["attempts"][0]["tls"];
+    assert_eq!(tls["hostname_match"], false, "{tls}");
+    assert!(tls["trust_error"].as_str().unwrap().contains("does not name"), "{tls}");
+}

@@ -24,6 +24,18 @@ cp "$SRC"/{sender_access,sender_login,transport,verify_rcpt,policyd-spf.conf,dat
 [ -s "$DIR/tls/cert.pem" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
     -subj /CN=mx.example.test -addext subjectAltName=DNS:mx.example.test \
     -keyout "$DIR/tls/key.pem" -out "$DIR/tls/cert.pem" 2>/dev/null
+# a private CA and a certificate it signs for mx.example.test (the :2587 listener):
+# `probe --tls-ca $DIR/tls/ca.pem` trusts it; without --tls-ca it is an unknown issuer
+if [ ! -s "$DIR/tls/leaf.pem" ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mailsleuth lab CA" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+      -keyout "$DIR/tls/ca.key" -out "$DIR/tls/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj /CN=mx.example.test \
+      -keyout "$DIR/tls/leaf.key" -out "$DIR/tls/leaf.csr" 2>/dev/null
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:mx.example.test\n' > "$DIR/tls/leaf.ext"
+  openssl x509 -req -in "$DIR/tls/leaf.csr" -CA "$DIR/tls/ca.pem" -CAkey "$DIR/tls/ca.key" -CAcreateserial \
+      -days 3650 -extfile "$DIR/tls/leaf.ext" -out "$DIR/tls/leaf.pem" 2>/dev/null
+fi
 # SASL users (Cyrus sasldb, plaintext secrets so CRAM-MD5 works too):
 # alice@example.test / alicepw, bob@example.test / bobpw
 rm -f "$DIR/etc/sasldb2"

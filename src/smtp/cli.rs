@@ -34,6 +34,9 @@ pub struct ProbeArgs {
     /// An untrusted certificate stops the session unless --tls-insecure.
     #[arg(long, value_enum, default_value_t = TlsMode::Auto)]
     pub tls: TlsMode,
+    /// Also trust the CA certificates in this PEM file (a private CA), besides webpki-roots.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
     /// Continue after an untrusted certificate (it is still reported), as MTAs do with
     /// opportunistic STARTTLS.
     #[arg(long)]
@@ -107,6 +110,10 @@ impl ProbeArgs {
                 total: secs("deadline", self.deadline)?,
             },
             limits: ReplyLimits { max_line: self.max_line, max_lines: self.max_lines, max_bytes: (self.max_line * self.max_lines).min(16 << 20) },
+            extra_roots: std::sync::Arc::new(match &self.tls_ca {
+                Some(path) => super::tls::load_pem_certs(path)?,
+                None => Vec::new(),
+            }),
         })
     }
     fn family(&self) -> Family {
@@ -173,7 +180,7 @@ pub async fn run(args: ProbeArgs, env: &Env) -> ExitCode {
             },
         };
         let quit_after = args.quit_after.unwrap_or(if data.is_some() { QuitAfter::Data } else { QuitAfter::Rcpt });
-        let spec = Spec { from: from.clone(), to: to.clone(), tls: args.tls, tls_insecure: args.tls_insecure, auth, helo: helo.clone(), data, quit_after, cfg };
+        let spec = Spec { from: from.clone(), to: to.clone(), tls: args.tls, tls_insecure: args.tls_insecure, auth, helo: helo.clone(), data, quit_after, cfg: cfg.clone() };
         let place_owned;
         let place = match &args.server {
             Some(s) => {

@@ -48,10 +48,12 @@ impl Default for Timeouts {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct SessionConfig {
     pub timeouts: Timeouts,
     pub limits: ReplyLimits,
+    /// Trust anchors besides webpki-roots (`--tls-ca`: a private CA).
+    pub extra_roots: std::sync::Arc<Vec<rustls::pki_types::CertificateDer<'static>>>,
 }
 
 /// Why a step did not succeed.
@@ -322,7 +324,7 @@ impl Session {
             push_step(&mut s.log, Stage::Starttls, Some("TLS handshake".into()), None, t0, false, Some(f.message()));
             f
         };
-        let prepared = match tls::prepare() {
+        let prepared = match tls::prepare(&self.cfg.extra_roots) {
             Ok(p) => p,
             Err(e) => return Err(fail(self, FailKind::Tls { error: e })),
         };

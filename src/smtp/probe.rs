@@ -139,7 +139,7 @@ fn mail_from(from: &str) -> String {
 /// One full session with one target.
 pub async fn session(t: &Target, spec: &Spec) -> Attempt {
     let start = Instant::now();
-    let mut s = match Session::connect(t.addr, spec.cfg, start).await {
+    let mut s = match Session::connect(t.addr, spec.cfg.clone(), start).await {
         Ok(s) => s,
         Err((f, log)) => {
             return Attempt {

@@ -71,10 +71,13 @@ pub struct Prepared {
     recorder: Arc<Recorder>,
 }
 
-pub fn prepare() -> Result<Prepared, String> {
+pub fn prepare(extra_roots: &[CertificateDer<'static>]) -> Result<Prepared, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for c in extra_roots {
+        roots.add(c.clone()).map_err(|e| format!("--tls-ca: {e}"))?;
+    }
     let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().map_err(|e| e.to_string())?;
     let recorder = Arc::new(Recorder { inner, verdict: Mutex::new(None) });
     let config = ClientConfig::builder_with_provider(provider)
@@ -84,6 +87,38 @@ pub fn prepare() -> Result<Prepared, String> {
         .with_custom_certificate_verifier(recorder.clone())
         .with_no_client_auth();
     Ok(Prepared { config: Arc::new(config), recorder })
+}
+
+/// Certificates from a PEM file (`--tls-ca`), each checked to be usable as a trust anchor.
+pub fn load_pem_certs(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    use base64::Engine;
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.len() > 4 << 20 {
+        return Err(format!("{}: larger than 4 MiB", path.display()));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    let mut b64: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        match (&mut b64, line) {
+            (None, "-----BEGIN CERTIFICATE-----") => b64 = Some(String::new()),
+            (Some(acc), "-----END CERTIFICATE-----") => {
+                let der = base64::engine::general_purpose::STANDARD.decode(acc.as_bytes()).map_err(|e| format!("{}: bad base64 in a certificate: {e}", path.display()))?;
+                out.push(CertificateDer::from(der));
+                b64 = None;
+            }
+            (Some(acc), l) => acc.push_str(l),
+            (None, _) => {}
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("{}: no PEM certificate (-----BEGIN CERTIFICATE-----) found", path.display()));
+    }
+    let mut check = RootCertStore::empty();
+    for c in &out {
+        check.add(c.clone()).map_err(|e| format!("{}: not usable as a trust anchor: {e}", path.display()))?;
+    }
+    Ok(out)
 }
 
 /// `name` may be a host name or an IP address.

@@ -126,7 +126,7 @@ impl Lab {
         let mut lab = Lab { dir, child: Some(child), world: Some(world), rt: Some(rt), started_in: Duration::ZERO };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if greets(DELAY_PORT) && greets(NODELAY_PORT) && greets("127.0.0.2:2526") {
+            if greets(DELAY_PORT) && greets(NODELAY_PORT) && greets("127.0.0.1:2587") && greets("127.0.0.2:2526") {
                 lab.started_in = t0.elapsed();
                 eprintln!("lab: DNS on {bind}, Postfix ready in {:?}", lab.started_in);
                 return Ok(lab);
