@@ -287,3 +287,49 @@ fn cli_exit_code_names_the_stage() {
     assert_eq!(out.status.code(), Some(11), "{stdout}");
     assert!(stdout.contains("failed at greeting: timed out after 500 ms"), "{stdout}");
 }
+
+/// A scripted server that accepts everything (for the fallback test's second MX).
+async fn accepting(s: TcpStream) {
+    let mut r = BufReader::new(s);
+    let _ = r.get_mut().write_all(b"220 ok.example ESMTP\r\n").await;
+    let mut line = String::new();
+    while r.read_line(&mut line).await.unwrap_or(0) > 0 {
+        let reply: &[u8] = if line.starts_with("QUIT") { b"221 bye\r\n" } else { b"250 ok\r\n" };
+        let _ = r.get_mut().write_all(reply).await;
+        line.clear();
+    }
+}
+
+#[tokio::test]
+async fn next_mx_after_a_refusing_greeting() {
+    use mailsleuth::dns::{Rec, Resolver, StaticZone};
+    // MX 10 on 127.0.0.1 greets "554 no service"; MX 20 on 127.0.0.2 (same port) accepts.
+    let l1 = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l1.local_addr().unwrap().port();
+    let Ok(l2) = TcpListener::bind(("127.0.0.2", port)).await else {
+        eprintln!("port {port} is taken on 127.0.0.2; skipping");
+        return;
+    };
+    tokio::spawn(async move {
+        if let Ok((mut s, _)) = l1.accept().await {
+            let _ = s.write_all(b"554 5.3.2 no service here\r\n").await;
+        }
+    });
+    tokio::spawn(async move {
+        if let Ok((s, _)) = l2.accept().await {
+            accepting(s).await;
+        }
+    });
+    let mut z = StaticZone::new();
+    z.add("dest.example", Rec::Mx { preference: 20, exchange: "mx2.dest.example".into() });
+    z.add("dest.example", Rec::Mx { preference: 10, exchange: "mx1.dest.example".into() });
+    z.add("mx1.dest.example", Rec::A("127.0.0.1".parse().unwrap()));
+    z.add("mx2.dest.example", Rec::A("127.0.0.2".parse().unwrap()));
+    let resolver = Resolver::from_static(z);
+    let run = probe::run(&resolver, probe::Where::Mx { domain: "dest.example", port }, Default::default(), &spec(TlsMode::None)).await;
+    let hosts: Vec<&str> = run.attempts.iter().map(|a| a.target.host.as_str()).collect();
+    assert_eq!(hosts, ["mx1.dest.example", "mx2.dest.example"]);
+    assert!(matches!(&run.attempts[0].verdict, Verdict::Rejected { stage: Stage::Greeting, reply, .. } if reply.code == 554));
+    assert!(matches!(run.attempts[1].verdict, Verdict::Accepted { after: Stage::RcptTo }));
+    assert_eq!(run.exit_code(), 0);
+}
