@@ -5,6 +5,7 @@ pub mod causes;
 pub mod context;
 pub mod inputs;
 pub mod rank;
+pub mod scenarios;
 
 pub use context::{Context, Options};
 pub use rank::{rank, Cause, Status};
