@@ -164,8 +164,11 @@ pub fn reply_findings(reply: &Reply, stage: Option<Stage>, subject: &str) -> (Op
 pub fn run_findings(run: &Run, subject: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(e) = &run.resolution.error {
+        // A --server that does not resolve means the probe could not run; a recipient
+        // domain without a usable MX (null MX, NXDOMAIN, no address) is an answer.
         let (id, severity) = match e {
             TargetError::Dns { .. } => ("smtp.unreachable", Severity::Unknown),
+            _ if run.resolution.source == "server" => ("smtp.unreachable", Severity::Unknown),
             _ => ("smtp.no-mail-host", Severity::Error),
         };
         out.push(Finding::new(id, severity, format!("No server to probe: {e}")).evidences(run.resolution.evidence.clone()).subject(run.resolution.query.clone()));
