@@ -3,9 +3,11 @@
 //! port 53. Needs root and the packages scripts/test installs; skips with a visible
 //! reason otherwise, and fails instead under CI=true.
 
-mod support;
+// No tests/support/mod.rs: other suites may keep their own helpers in tests/support.
+#[path = "support/lab.rs"]
+mod lab;
 
-use support::lab::{self, finding_ids, probe_json, reply_line, DELAY_PORT, NODELAY_PORT};
+use lab::{finding_ids, probe_json, reply_line, DELAY_PORT, NODELAY_PORT};
 
 fn has(ids: &[String], id: &str) -> bool {
     ids.iter().any(|i| i == id)
