@@ -69,11 +69,13 @@ fn unknown_sender_domain_nxdomain() {
 #[test]
 fn unknown_sender_domain_no_address() {
     case("unknown_sender_domain_no_address", DELAY_PORT, "user@noaddr.test", &[], &[], 16, "rcpt-to", "450 4.1.8", &["smtp.sender-domain-unknown"]);
+    case("unknown_sender_domain_no_address_at_mail", NODELAY_PORT, "user@noaddr.test", &[], &[], 15, "mail-from", "450 4.1.8", &["smtp.sender-domain-unknown"]);
 }
 
 #[test]
 fn null_mx_sender() {
     case("null_mx_sender", DELAY_PORT, "user@nullmx.test", &[], &[], 16, "rcpt-to", "550 5.7.27", &["smtp.sender-null-mx"]);
+    case("null_mx_sender_at_mail", NODELAY_PORT, "user@nullmx.test", &[], &[], 15, "mail-from", "550 5.7.27", &["smtp.sender-null-mx"]);
 }
 
 #[test]
@@ -92,6 +94,7 @@ fn login_not_owner() {
 #[test]
 fn not_logged_in() {
     case("not_logged_in", DELAY_PORT, "bob@example.test", &[], &[], 16, "rcpt-to", "553 5.7.1", &["smtp.not-logged-in"]);
+    case("not_logged_in_at_mail", NODELAY_PORT, "bob@example.test", &[], &[], 15, "mail-from", "553 5.7.1", &["smtp.not-logged-in"]);
 }
 
 #[test]
