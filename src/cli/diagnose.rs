@@ -7,13 +7,15 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::{exit, Env};
-use crate::diagnose::{Context, Diagnosis, Options};
+use crate::diagnose::Diagnosis;
 use crate::render::text::{self, Style};
 
 #[derive(Debug, clap::Args)]
 pub struct DiagnoseArgs {
-    /// The sender address that was rejected (RFC 5322 forms such as `"Shop" <billing@shop.example>` are fine).
-    pub sender: String,
+    /// The sender address that was rejected (RFC 5322 forms such as `"Shop" <billing@shop.example>`
+    /// are fine). Optional with --bounce, which names the sender itself.
+    #[arg(required_unless_present_any = ["bounce", "event", "replay"])]
+    pub sender: Option<String>,
     /// The IP address the mail was sent from.
     #[arg(long)]
     pub ip: Option<IpAddr>,
@@ -27,18 +29,28 @@ pub struct DiagnoseArgs {
     #[arg(long, conflicts_with = "bounce")]
     pub reply: Option<String>,
     /// A bounce message (RFC 3464 report or an MTA's own format) to start from.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "event")]
     pub bounce: Option<PathBuf>,
+    /// An ESP bounce event (JSON from Amazon SES, SendGrid, Mailgun, Postmark, SparkPost) to start from.
+    #[arg(long, value_name = "FILE")]
+    pub event: Option<PathBuf>,
     /// Probe this SMTP server (HOST[:PORT]) with the sender and recipient, and rank against its reply.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub smtp: Option<String>,
     /// Log in to the --smtp server as this user (password from MAILSLEUTH_SMTP_PASSWORD or a prompt).
     #[arg(long, value_name = "USER", requires = "smtp")]
     pub auth_user: Option<String>,
+    /// Save every DNS answer, the inputs and what a probe saw to FILE (an evidence bundle).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Re-run a diagnosis from an evidence bundle, with no network.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["sender", "bounce", "event", "reply", "ip", "helo", "to", "smtp", "record"])]
+    pub replay: Option<PathBuf>,
     /// Skip DNS blocklist queries.
     #[arg(long)]
     pub no_dnsbl: bool,
-    /// Add a DNS blocklist zone (repeatable).
+    /// Use this DNS blocklist zone instead of the default set (repeatable; `default` adds
+    /// the default set back; `domain:ZONE` marks a domain list). See docs/dnsbl.md.
     #[arg(long, value_name = "ZONE")]
     pub dnsbl: Vec<String>,
 }
@@ -52,6 +64,17 @@ struct JsonDoc<'a> {
 }
 
 pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
+    if let Some(path) = &args.replay {
+        let bundle = match crate::diagnose::bundle::Bundle::load(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("mailsleuth: {e}");
+                return ExitCode::from(exit::USAGE);
+            }
+        };
+        let diagnosis = crate::diagnose::diagnose(&bundle.replay_context()).await;
+        return report(&diagnosis, env);
+    }
     let dns = match env.dns().await {
         Ok(d) => d,
         Err(e) => {
@@ -59,53 +82,49 @@ pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
             return ExitCode::from(e.exit_code());
         }
     };
-    let mut reply = args.reply.as_deref().map(crate::reply::parse);
-    let mut sender_raw = args.sender.clone();
-    let mut recipient = args.to.clone();
-    if let Some(path) = &args.bounce {
-        match crate::bounce::read_for_diagnosis(path) {
-            Ok(b) => {
-                if reply.is_none() {
-                    reply = b.reply;
-                }
-                if recipient.is_none() {
-                    recipient = b.recipient;
-                }
-                if sender_raw.is_empty() {
-                    if let Some(s) = b.sender {
-                        sender_raw = s;
-                    }
-                }
-            }
-            Err(e) => {
-                eprintln!("mailsleuth: {}: {e}", path.display());
-                return ExitCode::from(exit::USAGE);
-            }
+    let ctx = match args.request().context(dns.resolver.clone()) {
+        Ok(ctx) => ctx,
+        Err(message) => {
+            eprintln!("mailsleuth: {message}");
+            return ExitCode::from(exit::USAGE);
         }
-    }
-    let sender = crate::address::parse_input(&sender_raw).ok();
-    let ctx = Context {
-        resolver: dns.resolver.clone(),
-        sender_raw,
-        sender,
-        ip: args.ip,
-        helo: args.helo.clone(),
-        recipient,
-        reply,
-        from_header: None,
-        dkim_domains: Vec::new(),
-        dkim_selectors: Vec::new(),
-        options: Options { no_dnsbl: args.no_dnsbl, dnsbl_zones: args.dnsbl.clone() },
-        smtp_server: args.smtp.clone(),
-        smtp_auth_user: args.auth_user.clone(),
     };
     let diagnosis = crate::diagnose::diagnose(&ctx).await;
+    if let Some(path) = &args.record {
+        if let Err(e) = crate::diagnose::bundle::Bundle::capture(&ctx, &diagnosis).save(path) {
+            eprintln!("mailsleuth: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    }
+    report(&diagnosis, env)
+}
+
+fn report(diagnosis: &Diagnosis, env: &Env) -> ExitCode {
     if env.global.json {
-        crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "diagnose", diagnosis: &diagnosis });
+        crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "diagnose", diagnosis });
     } else {
-        print!("{}", render_text(&diagnosis, Style { color: env.color }, env.global.trace_dns));
+        print!("{}", render_text(diagnosis, Style { color: env.color }, env.global.trace_dns));
     }
     ExitCode::from(diagnosis.exit_code())
+}
+
+impl DiagnoseArgs {
+    fn request(&self) -> crate::diagnose::inputs::Request {
+        crate::diagnose::inputs::Request {
+            sender: self.sender.clone(),
+            ip: self.ip,
+            helo: self.helo.clone(),
+            to: self.to.clone(),
+            reply: self.reply.clone(),
+            // The reader tells a bounce message from an ESP event by its content.
+            bounce: self.bounce.clone().or_else(|| self.event.clone()),
+            no_dnsbl: self.no_dnsbl,
+            dnsbl: self.dnsbl.clone(),
+            smtp: self.smtp.clone(),
+            auth_user: self.auth_user.clone(),
+            strict_sender: true,
+        }
+    }
 }
 
 /// The human report: causes first, then what could not be checked, then the rest.
@@ -124,6 +143,9 @@ pub fn render_text(d: &Diagnosis, style: Style, trace_dns: bool) -> String {
     }
     facts.push(format!("dns {}", d.dns_source));
     out.push_str(&format!("{}\n", style.dim(&facts.join(" · "))));
+    for n in &d.notes {
+        out.push_str(&format!("{}\n", style.dim(&format!("note: {n}"))));
+    }
     if let Some(r) = &d.reply {
         let codes = [r.code.map(|c| c.to_string()), r.enhanced.map(|e| e.to_string())].into_iter().flatten().collect::<Vec<_>>().join(" ");
         out.push_str(&format!("{} {} {}\n", style.dim("reply:"), style.bold(&codes), r.text));
@@ -135,10 +157,7 @@ pub fn render_text(d: &Diagnosis, style: Style, trace_dns: bool) -> String {
     } else {
         out.push_str(&format!("{}\n", style.heading("Probable causes, most likely first")));
         for c in &d.causes {
-            out.push_str(&format!("\n {}. ", c.rank));
-            let block = text::finding(style, &c.finding, "");
-            out.push_str(block.trim_start());
-            out.push_str(&format!("        {} {}\n", style.dim("why:"), style.dim(&c.why.join("; "))));
+            out.push_str(&cause_block(style, c));
         }
     }
     if !d.unchecked.is_empty() {
@@ -156,6 +175,54 @@ pub fn render_text(d: &Diagnosis, style: Style, trace_dns: bool) -> String {
     if trace_dns {
         out.push_str(&format!("\n{}\n", style.heading("DNS queries")));
         out.push_str(&text::dns_log(style, &d.dns_queries));
+    }
+    out
+}
+
+fn cause_block(style: Style, c: &crate::diagnose::Cause) -> String {
+    use crate::diagnose::Status;
+    let status = match c.status {
+        Status::Confirmed => style.red("confirmed"),
+        Status::Likely => style.yellow("likely"),
+        Status::Reported => style.cyan("reported by the receiver"),
+        Status::Unchecked => style.magenta("could not check"),
+        Status::Contradicted => style.magenta("contradicted by the checks"),
+    };
+    let mut out = format!("\n {} {}  {}\n", style.bold(&format!("{}.", c.rank)), style.bold(&c.title), style.dim(&format!("[{}] ", c.id)) + &status);
+    let pad = "      ";
+    for (i, w) in c.why.iter().enumerate() {
+        let label = if i == 0 { style.dim("why:    ") } else { "        ".to_string() };
+        out.push_str(&format!("{pad}{label}{w}\n"));
+    }
+    for (i, a) in c.against.iter().enumerate() {
+        let label = if i == 0 { style.dim("against:") } else { "        ".to_string() };
+        out.push_str(&format!("{pad}{label} {a}\n"));
+    }
+    let mut evidence: Vec<&String> = Vec::new();
+    if let Some(f) = &c.finding {
+        if let Some(d) = &f.detail {
+            out.push_str(&format!("{pad}{}\n", style.dim(d)));
+        }
+        evidence.extend(f.evidence.iter());
+    }
+    for r in &c.related {
+        evidence.extend(r.evidence.iter());
+    }
+    if !evidence.is_empty() {
+        out.push_str(&format!("{pad}{}\n", style.dim("evidence:")));
+        for e in evidence {
+            out.push_str(&format!("{pad}  {} {e}\n", style.dim("·")));
+        }
+    }
+    if let Some(fix) = &c.fix {
+        let lines = text::fix_lines(fix);
+        out.push_str(&format!("{pad}{} {}\n", style.green("fix:"), lines.first().map(String::as_str).unwrap_or("")));
+        for l in lines.iter().skip(1) {
+            out.push_str(&format!("{pad}     {}\n", style.bold(l)));
+        }
+    }
+    if let Some(n) = &c.next {
+        out.push_str(&format!("{pad}{} {n}\n", style.cyan("next:")));
     }
     out
 }

@@ -15,6 +15,8 @@ use super::{Answer, DnsConfig, DnsSetupError, Outcome, RType, Rec};
 pub(super) struct HickoryBackend {
     resolver: TokioResolver,
     servers: String,
+    /// Replaces the server list in reports (e.g. "embedded DNS server ...").
+    label: Option<String>,
 }
 
 fn record_type(rtype: RType) -> RecordType {
@@ -110,11 +112,15 @@ impl HickoryBackend {
             .with_options(opts)
             .build()
             .map_err(|e| DnsSetupError::Build(e.to_string()))?;
-        Ok(HickoryBackend { resolver, servers })
+        Ok(HickoryBackend { resolver, servers, label: None })
+    }
+
+    pub(super) fn set_label(&mut self, label: String) {
+        self.label = Some(label);
     }
 
     pub(super) fn describe(&self) -> String {
-        self.servers.clone()
+        self.label.clone().unwrap_or_else(|| self.servers.clone())
     }
 
     pub(super) async fn query(&self, name: &str, rtype: RType) -> Answer {
@@ -145,17 +151,7 @@ impl HickoryBackend {
                     }
                 }
                 let outcome = if records.is_empty() { Outcome::NoData } else { Outcome::Records };
-                Answer {
-                    name: name.to_string(),
-                    rtype,
-                    outcome,
-                    records,
-                    cnames,
-                    ttl,
-                    elapsed_ms: 0.0,
-                    server: self.servers.clone(),
-                    error: None,
-                }
+                Answer::new(name, rtype, outcome, records, cnames, ttl, &self.servers)
             }
             Err(err) => self.classify(name, rtype, err),
         }
@@ -179,17 +175,7 @@ impl HickoryBackend {
             NetError::Timeout => (Outcome::Timeout, Some("no answer before the timeout".to_string()), None),
             other => (Outcome::Error, Some(other.to_string()), None),
         };
-        Answer {
-            name: name.to_string(),
-            rtype,
-            outcome,
-            records: Vec::new(),
-            cnames: Vec::new(),
-            ttl,
-            elapsed_ms: 0.0,
-            server: self.servers.clone(),
-            error: why,
-        }
+        Answer { error: why, ..Answer::new(name, rtype, outcome, Vec::new(), Vec::new(), ttl, &self.servers) }
     }
 }
 

@@ -1,0 +1,118 @@
+//! Facts a diagnosis can take from the user's artefacts when not given directly.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use super::{Context, Options};
+use crate::dns::Resolver;
+
+/// What the user asked for, before any artefact is read (the CLI's arguments, or a
+/// scenario's inputs).
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub sender: Option<String>,
+    pub ip: Option<IpAddr>,
+    pub helo: Option<String>,
+    pub to: Option<String>,
+    pub reply: Option<String>,
+    pub bounce: Option<PathBuf>,
+    pub no_dnsbl: bool,
+    pub dnsbl: Vec<String>,
+    pub smtp: Option<String>,
+    pub auth_user: Option<String>,
+    /// A malformed sender is an input error (the command line) rather than a finding.
+    pub strict_sender: bool,
+}
+
+impl Request {
+    /// Read the artefacts and build the context: the sender, reply and recipient come from
+    /// the bounce when not given; the sending IP from the reply text when not given.
+    pub fn context(&self, resolver: Resolver) -> Result<Context, String> {
+        let mut notes = Vec::new();
+        let mut reply = self.reply.as_deref().map(crate::reply::parse);
+        let mut sender_raw = self.sender.clone();
+        let mut recipient = self.to.clone();
+        if let Some(path) = &self.bounce {
+            let b = crate::bounce::read_for_diagnosis(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            if reply.is_none() && b.reply.is_some() {
+                reply = b.reply;
+                notes.push(format!("reply taken from the bounce {}", path.display()));
+            }
+            if recipient.is_none() && b.recipient.is_some() {
+                recipient = b.recipient;
+            }
+            if sender_raw.is_none() {
+                if let Some(s) = b.sender {
+                    notes.push(format!("sender {s} taken from the bounce"));
+                    sender_raw = Some(s);
+                }
+            }
+        }
+        let sender_raw = sender_raw.ok_or("no sender given and none found in the bounce")?;
+        // A malformed address typed by the user is an input error; one found in an
+        // artefact is a finding (it may be the very cause of the rejection).
+        if let Some(given) = self.sender.as_ref().filter(|_| self.strict_sender) {
+            if let Err(e) = crate::address::parse_input(given) {
+                return Err(format!("sender {given:?} is not a valid address: {e}"));
+            }
+        }
+        let mut ip = self.ip;
+        if ip.is_none() {
+            if let Some(found) = reply.as_ref().and_then(|r| sending_ip_in_text(&r.text)) {
+                notes.push(format!("sending IP {found} taken from the reply text"));
+                ip = Some(found);
+            }
+        }
+        let mut ctx = Context::new(resolver, &sender_raw);
+        ctx.ip = ip;
+        ctx.helo = self.helo.clone();
+        ctx.recipient = recipient;
+        ctx.reply = reply;
+        ctx.options = Options { no_dnsbl: self.no_dnsbl, dnsbl_zones: self.dnsbl.clone() };
+        ctx.smtp_server = self.smtp.clone();
+        ctx.smtp_auth_user = self.auth_user.clone();
+        ctx.notes = notes;
+        Ok(ctx)
+    }
+}
+
+/// The sending IP named in a rejection text, as receivers often write it:
+/// Gmail "with the ip: [198.51.100.25]", Microsoft "[198.51.100.25]" after "sending IP",
+/// Spamhaus-style "Client host [198.51.100.25] blocked". Returns the first public-looking
+/// candidate that follows an IP-ish keyword.
+pub fn sending_ip_in_text(text: &str) -> Option<IpAddr> {
+    let lower = text.to_ascii_lowercase();
+    const KEYS: [&str; 7] = ["ip:", "ip address", "sending ip", "client host", "client ip", "connecting ip", "ip ["];
+    for key in KEYS {
+        let mut from = 0;
+        while let Some(pos) = lower[from..].find(key) {
+            let start = from + pos + key.len();
+            if let Some(ip) = first_ip(&text[start..(start + 64).min(text.len())]) {
+                return Some(ip);
+            }
+            from = start;
+        }
+    }
+    None
+}
+
+fn first_ip(s: &str) -> Option<IpAddr> {
+    s.split(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':'))
+        .filter(|t| t.len() >= 3)
+        .find_map(|t| t.trim_matches(|c| c == '.' || c == ':').parse::<IpAddr>().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_ips_in_replies() {
+        let gmail = "550-5.7.26 The MAIL FROM domain [shop.example] has an SPF record with a hard fail policy (-all) but it fails to pass SPF checks with the ip: [198.51.100.25]. To best protect";
+        assert_eq!(sending_ip_in_text(gmail), "198.51.100.25".parse().ok());
+        assert_eq!(sending_ip_in_text("554 5.7.1 Service unavailable; Client host [203.0.113.9] blocked using zen.spamhaus.org"), "203.0.113.9".parse().ok());
+        assert_eq!(sending_ip_in_text("SPF did not pass with ip: 2001:db8::25 here"), "2001:db8::25".parse().ok());
+        assert_eq!(sending_ip_in_text("550 5.1.1 user unknown"), None);
+        assert_eq!(sending_ip_in_text("ip: [not an address]"), None);
+    }
+}
