@@ -95,7 +95,7 @@ pub fn render_text(x: &Explanation, s: Style) -> String {
         out.push_str(&format!("  {:<10} {}\n", s.dim("names"), h));
     }
     if let Some(r) = x.rule {
-        out.push_str(&format!("  {:<10} reply.rule.{}\n", s.dim("rule"), r));
+        out.push_str(&format!("  {:<10} {} (vendor catalogue)\n", s.dim("rule"), r));
     }
     if !x.next_commands.is_empty() {
         out.push_str(&format!("\n{}\n", s.heading("next:")));
