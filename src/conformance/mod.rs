@@ -48,6 +48,27 @@ pub fn suites() -> Vec<(&'static str, Runner)> {
     ]
 }
 
+/// Suites measured against an imperfect reference pass at a percentage, not at zero
+/// failures (docs/conformance.md). Their lines still count every row.
+pub const GOALS: &[(&str, f64)] = &[
+    ("rejection-texts", 95.0),
+    ("bounce-status", 99.0),
+    ("bounce-replycode", 99.0),
+    ("bounce-sender-recall", 95.0),
+    ("bounce-sender-precision", 90.0),
+];
+
+/// Whether a result passes: no failure, or at least its goal percentage when it has one.
+pub fn meets_goal(r: &SuiteResult) -> bool {
+    match GOALS.iter().find(|(n, _)| *n == r.name) {
+        Some((_, goal)) => {
+            let total = r.passed + r.failed;
+            total > 0 && 100.0 * r.passed as f64 >= goal * total as f64
+        }
+        None => r.failed == 0,
+    }
+}
+
 /// The shared data folder for tests: `$MAILSLEUTH_DATA`, else `../shared/data` beside the
 /// project root. Tests that need it must fail with this message when it is missing.
 pub fn default_data_dir() -> std::path::PathBuf {

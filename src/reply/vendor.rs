@@ -66,7 +66,7 @@ pub static RULES: &[Rule] = &[
     r("ms-auth-level", r"required authentication level|must pass either spf or dkim|authenticated with spf, dkim,? and dmarc|sender requirements", Authentication),
     r("gmail-unauthenticated", r"requires all senders to authenticate|does not have authentication information|fails to pass authentication checks|sender is unauthenticated|multiple authentication checks failed|authentication checks? (?:did not pass|failed)", Authentication),
     // Header defects and spam verdicts whose advice text mentions SPF or DKIM.
-    r("header-defect", r"duplicate header|multiple addresses in from|not rfc ?5322 compliant|header error|rejected due to spam|flagged as spam|spam classification", Content),
+    r("header-defect", r"blacklisted url|blacklisted link|uribl|surbl|duplicate header|multiple addresses in from|not rfc ?5322 compliant|header error|rejected due to spam|flagged as spam|spam classification", Content),
     // DMARC.
     r("dmarc", r"dmarc", Dmarc),
     rc("yahoo-policy", r"not accepted for policy reasons", Dmarc, (7, 9)),
@@ -79,6 +79,8 @@ pub static RULES: &[Rule] = &[
     r("helo", r"helo command rejected|ehlo command rejected|invalid helo|bad helo|helo (?:name|hostname)|my name was rejected|after (?:ehlo|helo)\b|invalid domain name", Helo),
     // TLS or authentication required.
     r("auth-required", r"authentication required|authrequired|auth(?:entication)? is required|client not authenticated|must issue a starttls|starttls (?:is )?required|tls (?:is )?required|encryption required|smtp auth(?:entication)? is disabled|please authenticate|use the smtp server of your isp|5\.7\.57|5\.7\.139", TlsOrAuthRequired),
+    // The network between the MTAs (timeouts, unreachable MX): not about who sends.
+    r("network", r"connection timed out|failed connect|no route to host|network is unreachable|unable to deliver this message after|connection reset by peer", NotSenderProblem),
     // Reputation and blocklists.
     r("blocklist", r"blocked using|blacklist|blocklist|block ?list|spamhaus|spamcop|sorbs|barracuda|\brbl\b|dnsbl|\b(?:is|are|was|been|ip|domain) listed (?:in|on|at|by)|listed (?:in|on|at|by) (?:the )?(?:spamhaus|rbl|dnsbl|block|black|spam|zen|sbl|xbl|pbl|barracuda|sorbs|spamcop)|banned sending ip|reputation|blocked for abuse|open relay|invalid ip for sending|host network not allowed|proofpoint|client host rejected|access denied, banned|sender rejected|blocked by|messages from .*? weren't sent|\(bl\)|service refuse|not allowed to send mail from|has been blocked|ip address (?:is )?(?:blocked|listed)|poor reputation|low reputation", Reputation),
     // Yahoo's deferral for volume *or complaints* is about the sender's reputation.
