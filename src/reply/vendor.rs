@@ -88,7 +88,7 @@ pub static RULES: &[Rule] = &[
     // Rate limits.
     r("rate-limit", r"rate limit|ratelimit|too many (?:messages|connections|recipients|emails)|unexpected volume|temporarily deferred|throttl|receiving (?:email|mail) (?:too quickly|at a rate)|sending limit|daily (?:sending )?(?:quota|limit)|try again later.*?(?:volume|rate)|tss04|tsp01|frequency limit", RateLimit),
     // The message itself.
-    r("content", r"spam|virus|message content|content (?:rejected|filter|policy|violation)|suspicious|header error|duplicate header|multiple addresses in from|not rfc ?5322 compliant|message (?:is )?too (?:large|big)|attachment|phishing|malware|policy violation", Content),
+    r("content", r"spam|virus|message content|its content|content presents|content (?:rejected|filter|policy|violation)|suspicious|header error|duplicate header|multiple addresses in from|not rfc ?5322 compliant|message (?:is )?too (?:large|big)|attachment|phishing|malware|policy violation", Content),
     // Zoho: the recipient's domain refuses this sender (not the mailbox).
     r("zoho-destination-domain", r"mail rejected by destination domain", Policy),
     // Mailing lists that refuse the poster (Google Groups writes in the user's language).
