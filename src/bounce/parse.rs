@@ -355,6 +355,10 @@ fn parse_depth(raw: &[u8], depth: usize) -> Result<Bounce, NotBounce> {
     }
     let r = returned.unwrap_or_default();
     bounce.sender = postfix_sender.or(r.return_path.clone()).or(bounce_to).or(r.from.clone());
+    for f in &mut bounce.failures {
+        let rcpt = Some(f.recipient.as_str()).filter(|r| !r.is_empty());
+        f.explanation.fill_in(bounce.sender.as_deref(), rcpt, None);
+    }
     bounce.from_header = r.from;
     bounce.message_id = r.message_id;
     bounce.dkim = r.dkim;
@@ -372,7 +376,22 @@ fn failure(
     notice: &str,
     context: Option<&str>,
 ) -> Failure {
-    let diag_text = diagnostic.as_deref().map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "));
+    let mut diag_text = diagnostic.as_deref().map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "));
+    // A multi-line reply folded into one line repeats its "550-5.7.26" prefix mid-text:
+    // keep the first, drop the repeats.
+    let first_codes = diag_text.as_deref().map(reply::parse::codes).unwrap_or((None, None));
+    if let (Some(d), (Some(c), Some(e))) = (diag_text.as_mut(), first_codes) {
+        for sep in ['-', ' '] {
+            let tok = format!(" {c}{sep}{e} ");
+            if let Some(first) = d.find(&format!("{c}{sep}{e}")) {
+                let keep_to = first + tok.len() - 1;
+                if keep_to <= d.len() {
+                    let (head, tail) = d.split_at(keep_to.min(d.len()));
+                    *d = format!("{head}{}", tail.replace(&tok, " "));
+                }
+            }
+        }
+    }
     let mut reply = reply::parse(diag_text.as_deref().unwrap_or(""));
     let (mut code, mut enhanced) = (reply.code, reply.enhanced);
     if code.is_none() && enhanced.is_none() && diag_text.as_deref().is_none_or(|d| d.is_empty()) {

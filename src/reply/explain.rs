@@ -264,6 +264,27 @@ pub fn explain_with_stage(reply: Reply, stage_hint: Option<Stage>) -> Explanatio
     }
 }
 
+impl Explanation {
+    /// Put known facts into the suggested commands (SENDER, RECIPIENT, DOMAIN, IP).
+    pub fn fill_in(&mut self, sender: Option<&str>, recipient: Option<&str>, ip: Option<&str>) {
+        let domain = sender.and_then(|s| s.rsplit_once('@')).map(|(_, d)| d.to_string());
+        for c in &mut self.next_commands {
+            // Only whole words: the quoted reply text keeps its own wording.
+            let words: Vec<String> = c
+                .split(' ')
+                .map(|w| match w {
+                    "SENDER" => sender.unwrap_or(w).to_string(),
+                    "RECIPIENT" => recipient.unwrap_or(w).to_string(),
+                    "DOMAIN" => domain.as_deref().unwrap_or(w).to_string(),
+                    "IP" => ip.unwrap_or(w).to_string(),
+                    _ => w.to_string(),
+                })
+                .collect();
+            *c = words.join(" ");
+        }
+    }
+}
+
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
@@ -292,11 +313,12 @@ fn next_commands(cause: Cause, reply: &Reply, hint: Option<&str>) -> Vec<String>
         Cause::Dkim => out.push(format!("mailsleuth dkim {domain}")),
         Cause::Dmarc | Cause::Authentication => {
             out.push(format!("mailsleuth dmarc {domain}"));
-            out.push("mailsleuth verify MESSAGE.eml".into());
+            out.push("mailsleuth verify MESSAGE.eml --ip IP".into());
         }
-        Cause::Reputation | Cause::ReverseDns | Cause::Helo | Cause::RateLimit => out.push("mailsleuth host IP".into()),
+        Cause::Reputation | Cause::ReverseDns | Cause::RateLimit => out.push("mailsleuth host IP".into()),
+        Cause::Helo => out.push("mailsleuth host IP --helo HELO-NAME".into()),
         Cause::SendAsDenied | Cause::TlsOrAuthRequired | Cause::RelayDenied | Cause::EspIdentityUnverified => {
-            out.push(format!("mailsleuth probe SERVER --from {sender} --auth-user LOGIN"))
+            out.push(format!("mailsleuth probe --server SERVER --from {sender} --to RECIPIENT --auth-user LOGIN"))
         }
         _ => {}
     }
