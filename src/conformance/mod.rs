@@ -34,7 +34,7 @@ pub type Runner = fn(&Path) -> Result<Vec<SuiteResult>, String>;
 /// Every suite the project supports, in print order. Each module appends its own here.
 pub fn suites() -> Vec<(&'static str, Runner)> {
     vec![
-        // ("rfc7208/rfc4408", crate::spf::conformance::run),
+        ("rfc7208/rfc4408", crate::spf::conformance::run),
     ]
 }
 

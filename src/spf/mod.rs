@@ -2,6 +2,12 @@
 //! (Issue #3; this module owns its parser(s), evaluator(s) and CLI command.)
 
 pub mod cli;
+pub mod conformance;
+pub mod macros;
+pub mod parse;
+pub mod verify;
+
+pub use verify::{check_host, Evaluation, Query, SpfResult, Trace};
 
 use crate::diagnose::Context;
 use crate::finding::Finding;
