@@ -6,6 +6,8 @@ pub mod conformance;
 pub mod macros;
 pub mod parse;
 pub mod verify;
+#[cfg(test)]
+mod verify_tests;
 
 pub use verify::{check_host, Evaluation, Query, SpfResult, Trace};
 
