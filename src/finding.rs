@@ -4,10 +4,10 @@
 //! title, the evidence it rests on and, where there is one, the fix. Checks decide;
 //! renderers only render.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How much a finding matters for delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Looked at and fine.
@@ -35,7 +35,7 @@ impl Severity {
 }
 
 /// The concrete change that makes the problem go away.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fix {
     /// Publish (or replace) a DNS record: the exact text to put in the zone.
@@ -60,7 +60,7 @@ impl Fix {
 }
 
 /// One check's conclusion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable identifier, e.g. `spf.lookup-limit`. Never reworded once published.
     pub id: String,

@@ -12,8 +12,10 @@ use crate::render::text::{self, Style};
 
 #[derive(Debug, clap::Args)]
 pub struct DiagnoseArgs {
-    /// The sender address that was rejected (RFC 5322 forms such as `"Shop" <billing@shop.example>` are fine).
-    pub sender: String,
+    /// The sender address that was rejected (RFC 5322 forms such as `"Shop" <billing@shop.example>`
+    /// are fine). Optional with --bounce, which names the sender itself.
+    #[arg(required_unless_present_any = ["bounce", "replay"])]
+    pub sender: Option<String>,
     /// The IP address the mail was sent from.
     #[arg(long)]
     pub ip: Option<IpAddr>,
@@ -35,6 +37,12 @@ pub struct DiagnoseArgs {
     /// Log in to the --smtp server as this user (password from MAILSLEUTH_SMTP_PASSWORD or a prompt).
     #[arg(long, value_name = "USER", requires = "smtp")]
     pub auth_user: Option<String>,
+    /// Save every DNS answer, the inputs and what a probe saw to FILE (an evidence bundle).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Re-run a diagnosis from an evidence bundle, with no network.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["sender", "bounce", "reply", "ip", "helo", "to", "smtp", "record"])]
+    pub replay: Option<PathBuf>,
     /// Skip DNS blocklist queries.
     #[arg(long)]
     pub no_dnsbl: bool,
@@ -52,6 +60,17 @@ struct JsonDoc<'a> {
 }
 
 pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
+    if let Some(path) = &args.replay {
+        let bundle = match crate::diagnose::bundle::Bundle::load(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("mailsleuth: {e}");
+                return ExitCode::from(exit::USAGE);
+            }
+        };
+        let diagnosis = crate::diagnose::diagnose(&bundle.replay_context()).await;
+        return report(&diagnosis, env);
+    }
     let dns = match env.dns().await {
         Ok(d) => d,
         Err(e) => {
@@ -59,53 +78,79 @@ pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
             return ExitCode::from(e.exit_code());
         }
     };
+    let ctx = match build_context(&args, dns.resolver.clone()) {
+        Ok(ctx) => ctx,
+        Err(message) => {
+            eprintln!("mailsleuth: {message}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let diagnosis = crate::diagnose::diagnose(&ctx).await;
+    if let Some(path) = &args.record {
+        if let Err(e) = crate::diagnose::bundle::Bundle::capture(&ctx, &diagnosis).save(path) {
+            eprintln!("mailsleuth: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    }
+    report(&diagnosis, env)
+}
+
+fn report(diagnosis: &Diagnosis, env: &Env) -> ExitCode {
+    if env.global.json {
+        crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "diagnose", diagnosis });
+    } else {
+        print!("{}", render_text(diagnosis, Style { color: env.color }, env.global.trace_dns));
+    }
+    ExitCode::from(diagnosis.exit_code())
+}
+
+/// Turn the arguments (and a bounce, if given) into the diagnosis context.
+fn build_context(args: &DiagnoseArgs, resolver: crate::dns::Resolver) -> Result<Context, String> {
+    let mut notes = Vec::new();
     let mut reply = args.reply.as_deref().map(crate::reply::parse);
     let mut sender_raw = args.sender.clone();
     let mut recipient = args.to.clone();
     if let Some(path) = &args.bounce {
-        match crate::bounce::read_for_diagnosis(path) {
-            Ok(b) => {
-                if reply.is_none() {
-                    reply = b.reply;
-                }
-                if recipient.is_none() {
-                    recipient = b.recipient;
-                }
-                if sender_raw.is_empty() {
-                    if let Some(s) = b.sender {
-                        sender_raw = s;
-                    }
-                }
-            }
-            Err(e) => {
-                eprintln!("mailsleuth: {}: {e}", path.display());
-                return ExitCode::from(exit::USAGE);
+        let b = crate::bounce::read_for_diagnosis(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if reply.is_none() && b.reply.is_some() {
+            reply = b.reply;
+            notes.push(format!("reply taken from the bounce {}", path.display()));
+        }
+        if recipient.is_none() && b.recipient.is_some() {
+            recipient = b.recipient;
+        }
+        if sender_raw.is_none() {
+            if let Some(s) = b.sender {
+                notes.push(format!("sender {s} taken from the bounce"));
+                sender_raw = Some(s);
             }
         }
     }
-    let sender = crate::address::parse_input(&sender_raw).ok();
-    let ctx = Context {
-        resolver: dns.resolver.clone(),
-        sender_raw,
-        sender,
-        ip: args.ip,
-        helo: args.helo.clone(),
-        recipient,
-        reply,
-        from_header: None,
-        dkim_domains: Vec::new(),
-        dkim_selectors: Vec::new(),
-        options: Options { no_dnsbl: args.no_dnsbl, dnsbl_zones: args.dnsbl.clone() },
-        smtp_server: args.smtp.clone(),
-        smtp_auth_user: args.auth_user.clone(),
-    };
-    let diagnosis = crate::diagnose::diagnose(&ctx).await;
-    if env.global.json {
-        crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "diagnose", diagnosis: &diagnosis });
-    } else {
-        print!("{}", render_text(&diagnosis, Style { color: env.color }, env.global.trace_dns));
+    let sender_raw = sender_raw.ok_or("no sender given and none found in the bounce")?;
+    // A malformed address typed on the command line is an input error; one found in an
+    // artefact is a finding (it may be the very cause of the rejection).
+    if let Some(given) = &args.sender {
+        if let Err(e) = crate::address::parse_input(given) {
+            return Err(format!("sender {given:?} is not a valid address: {e}"));
+        }
     }
-    ExitCode::from(diagnosis.exit_code())
+    let mut ip = args.ip;
+    if ip.is_none() {
+        if let Some(found) = reply.as_ref().and_then(|r| crate::diagnose::inputs::sending_ip_in_text(&r.text)) {
+            notes.push(format!("sending IP {found} taken from the reply text"));
+            ip = Some(found);
+        }
+    }
+    let mut ctx = Context::new(resolver, &sender_raw);
+    ctx.ip = ip;
+    ctx.helo = args.helo.clone();
+    ctx.recipient = recipient;
+    ctx.reply = reply;
+    ctx.options = Options { no_dnsbl: args.no_dnsbl, dnsbl_zones: args.dnsbl.clone() };
+    ctx.smtp_server = args.smtp.clone();
+    ctx.smtp_auth_user = args.auth_user.clone();
+    ctx.notes = notes;
+    Ok(ctx)
 }
 
 /// The human report: causes first, then what could not be checked, then the rest.
@@ -124,6 +169,9 @@ pub fn render_text(d: &Diagnosis, style: Style, trace_dns: bool) -> String {
     }
     facts.push(format!("dns {}", d.dns_source));
     out.push_str(&format!("{}\n", style.dim(&facts.join(" · "))));
+    for n in &d.notes {
+        out.push_str(&format!("{}\n", style.dim(&format!("note: {n}"))));
+    }
     if let Some(r) = &d.reply {
         let codes = [r.code.map(|c| c.to_string()), r.enhanced.map(|e| e.to_string())].into_iter().flatten().collect::<Vec<_>>().join(" ");
         out.push_str(&format!("{} {} {}\n", style.dim("reply:"), style.bold(&codes), r.text));

@@ -42,9 +42,34 @@ pub struct Context {
     pub smtp_server: Option<String>,
     /// `--auth-user`: log in as this user (the password comes from the environment or a prompt).
     pub smtp_auth_user: Option<String>,
+    /// How inputs were obtained, shown with the report ("IP 198.51.100.25 from the bounce").
+    pub notes: Vec<String>,
+    /// Findings carried in from an earlier run (a replayed probe), listed first.
+    pub carried_findings: Vec<crate::finding::Finding>,
 }
 
 impl Context {
+    /// A context with only the sender known; set the other inputs as fields.
+    pub fn new(resolver: Resolver, sender_raw: &str) -> Context {
+        Context {
+            resolver,
+            sender_raw: sender_raw.to_string(),
+            sender: crate::address::parse_input(sender_raw).ok(),
+            ip: None,
+            helo: None,
+            recipient: None,
+            reply: None,
+            from_header: None,
+            dkim_domains: Vec::new(),
+            dkim_selectors: Vec::new(),
+            options: Options::default(),
+            smtp_server: None,
+            smtp_auth_user: None,
+            notes: Vec::new(),
+            carried_findings: Vec::new(),
+        }
+    }
+
     /// The sender's domain as DNS sees it (A-labels, lower case).
     pub fn sender_domain(&self) -> Option<&str> {
         self.sender.as_ref().and_then(|m| m.domain_ascii())

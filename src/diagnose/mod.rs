@@ -1,6 +1,8 @@
 //! The main job: run every relevant check concurrently and rank the probable causes.
 
+pub mod bundle;
 pub mod context;
+pub mod inputs;
 pub mod rank;
 
 pub use context::{Context, Options};
@@ -31,9 +33,14 @@ pub struct Diagnosis {
     pub findings: Vec<Finding>,
     /// What could not be checked, and why.
     pub unchecked: Vec<Finding>,
+    /// What mailsleuth took from the inputs (e.g. the sending IP found in a bounce).
+    pub notes: Vec<String>,
     /// Where DNS answers came from.
     pub dns_source: String,
     pub dns_queries: Vec<QueryLogEntry>,
+    /// What a live probe found (kept apart so evidence bundles can carry it).
+    #[serde(skip)]
+    pub probe_findings: Vec<Finding>,
 }
 
 impl Diagnosis {
@@ -71,12 +78,14 @@ pub async fn collect_findings(ctx: &Context) -> Vec<Finding> {
 pub async fn diagnose(ctx: &Context) -> Diagnosis {
     // A live probe comes first: the rejection it observes is what the others are ranked against.
     let mut ctx = ctx.clone();
-    let mut findings = Vec::new();
+    let mut findings = ctx.carried_findings.clone();
+    let mut probe_findings = Vec::new();
     if let Some(probe) = crate::smtp::probe_for_diagnosis(&ctx).await {
         if ctx.reply.is_none() {
             ctx.reply = probe.reply;
         }
-        findings.extend(probe.findings);
+        probe_findings = probe.findings;
+        findings.extend(probe_findings.iter().cloned());
     }
     let ctx = &ctx;
     findings.extend(collect_findings(ctx).await);
@@ -91,7 +100,9 @@ pub async fn diagnose(ctx: &Context) -> Diagnosis {
         causes,
         findings: rest,
         unchecked,
+        notes: ctx.notes.clone(),
         dns_source: ctx.resolver.describe(),
         dns_queries: ctx.resolver.log(),
+        probe_findings,
     }
 }

@@ -3,10 +3,10 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The record types the checks ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum RType {
     A,
@@ -61,7 +61,7 @@ impl fmt::Display for RType {
 }
 
 /// What became of a query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// At least one record of the asked type.
@@ -106,13 +106,14 @@ impl fmt::Display for Outcome {
 }
 
 /// One record, in the shape the checks need.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Rec {
     A(Ipv4Addr),
     Aaaa(Ipv6Addr),
     Mx { preference: u16, exchange: String },
     /// The character-strings of one TXT (or SPF) record, as sent.
-    Txt(Vec<Vec<u8>>),
+    Txt(#[serde(with = "txt_strings")] Vec<Vec<u8>>),
     Ptr(String),
     Cname(String),
     Ns(String),
@@ -176,8 +177,36 @@ impl fmt::Display for Rec {
     }
 }
 
+/// TXT strings in recordings: plain text when UTF-8, else `base64:` and the bytes.
+mod txt_strings {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(parts: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+        let texts: Vec<String> = parts
+            .iter()
+            .map(|p| match std::str::from_utf8(p) {
+                Ok(t) if !t.starts_with("base64:") => t.to_string(),
+                _ => format!("base64:{}", base64::engine::general_purpose::STANDARD.encode(p)),
+            })
+            .collect();
+        s.collect_seq(texts)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+        let texts: Vec<String> = Vec::deserialize(d)?;
+        texts
+            .into_iter()
+            .map(|t| match t.strip_prefix("base64:") {
+                Some(b) => base64::engine::general_purpose::STANDARD.decode(b).map_err(serde::de::Error::custom),
+                None => Ok(t.into_bytes()),
+            })
+            .collect()
+    }
+}
+
 /// A classified answer to one (name, type) query.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Answer {
     /// The name asked (normalized: lower case, no trailing dot).
     pub name: String,

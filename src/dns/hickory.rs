@@ -15,6 +15,8 @@ use super::{Answer, DnsConfig, DnsSetupError, Outcome, RType, Rec};
 pub(super) struct HickoryBackend {
     resolver: TokioResolver,
     servers: String,
+    /// Replaces the server list in reports (e.g. "embedded DNS server ...").
+    label: Option<String>,
 }
 
 fn record_type(rtype: RType) -> RecordType {
@@ -110,11 +112,15 @@ impl HickoryBackend {
             .with_options(opts)
             .build()
             .map_err(|e| DnsSetupError::Build(e.to_string()))?;
-        Ok(HickoryBackend { resolver, servers })
+        Ok(HickoryBackend { resolver, servers, label: None })
+    }
+
+    pub(super) fn set_label(&mut self, label: String) {
+        self.label = Some(label);
     }
 
     pub(super) fn describe(&self) -> String {
-        self.servers.clone()
+        self.label.clone().unwrap_or_else(|| self.servers.clone())
     }
 
     pub(super) async fn query(&self, name: &str, rtype: RType) -> Answer {

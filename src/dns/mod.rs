@@ -59,6 +59,15 @@ enum Backend {
     Static(Arc<StaticZone>),
     /// What-if mode: names at or under `apexes` go to `world`, the rest to `rest`.
     Overlay { world: hickory::HickoryBackend, apexes: Vec<String>, rest: hickory::HickoryBackend },
+    /// Answers recorded by an earlier run (`--replay`): no network at all.
+    Replay { answers: HashMap<Key, RecordedAnswer>, source: String },
+}
+
+/// One answer as recorded in an evidence bundle, with when it was asked.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RecordedAnswer {
+    pub started_ms: f64,
+    pub answer: Answer,
 }
 
 /// One line of the query log.
@@ -83,7 +92,7 @@ type Key = (String, RType);
 struct Inner {
     backend: Backend,
     cache: Mutex<HashMap<Key, Arc<OnceCell<Arc<Answer>>>>>,
-    log: Mutex<Vec<QueryLogEntry>>,
+    log: Mutex<Vec<RecordedAnswer>>,
     cache_hits: std::sync::atomic::AtomicUsize,
     created: Instant,
     /// Upper bound on one query, whatever the backend does.
@@ -130,18 +139,28 @@ impl Resolver {
     /// Resolve only through an embedded world (offline: names outside it are NXDOMAIN).
     pub fn for_world(world: &World, cfg: &DnsConfig) -> Result<Self, DnsSetupError> {
         let cfg = DnsConfig { servers: vec![world.addr()], ..cfg.clone() };
-        Self::new(&cfg)
+        let mut backend = hickory::HickoryBackend::new(&cfg)?;
+        backend.set_label(world.describe());
+        Ok(Self::with_backend(Backend::Hickory(backend), Self::overall_deadline(&cfg)))
     }
 
     /// What-if: the world's zones override, every other name goes to the normal resolver.
     pub fn overlay(world: &World, cfg: &DnsConfig) -> Result<Self, DnsSetupError> {
         let wcfg = DnsConfig { servers: vec![world.addr()], ..cfg.clone() };
+        let mut over = hickory::HickoryBackend::new(&wcfg)?;
+        over.set_label(world.describe());
         let backend = Backend::Overlay {
-            world: hickory::HickoryBackend::new(&wcfg)?,
+            world: over,
             apexes: world.apexes().to_vec(),
             rest: hickory::HickoryBackend::new(cfg)?,
         };
         Ok(Self::with_backend(backend, Self::overall_deadline(cfg)))
+    }
+
+    /// Answers recorded by an earlier run; `source` is where that run's answers came from.
+    pub fn replay(recorded: Vec<RecordedAnswer>, source: String) -> Self {
+        let answers = recorded.into_iter().map(|r| ((normalize(&r.answer.name), r.answer.rtype), r)).collect();
+        Self::with_backend(Backend::Replay { answers, source }, Duration::from_secs(5))
     }
 
     /// Answers from an in-memory table.
@@ -155,8 +174,9 @@ impl Resolver {
             Backend::Hickory(h) => h.describe(),
             Backend::Static(_) => "in-memory records".to_string(),
             Backend::Overlay { world, rest, .. } => {
-                format!("overlay {} over {}", world.describe(), rest.describe())
+                format!("{} over the resolver at {}", world.describe(), rest.describe())
             }
+            Backend::Replay { source, .. } => source.clone(),
         }
     }
 
@@ -188,6 +208,16 @@ impl Resolver {
     }
 
     async fn ask(&self, name: String, rtype: RType) -> Arc<Answer> {
+        if let Backend::Replay { answers, .. } = &self.inner.backend {
+            // Replayed answers keep their recorded timing, so a replay reproduces the report.
+            let recorded = answers.get(&(name.clone(), rtype)).cloned().unwrap_or_else(|| RecordedAnswer {
+                started_ms: self.inner.created.elapsed().as_secs_f64() * 1000.0,
+                answer: Answer::failed(&name, rtype, Outcome::Error, "not in the recorded evidence", "replay"),
+            });
+            let answer = Arc::new(recorded.answer.clone());
+            self.inner.log.lock().unwrap_or_else(|e| e.into_inner()).push(recorded);
+            return answer;
+        }
         let started = Instant::now();
         let started_ms = started.duration_since(self.inner.created).as_secs_f64() * 1000.0;
         let fut = async {
@@ -204,26 +234,19 @@ impl Resolver {
                         rest.query(&name, rtype).await
                     }
                 }
+                Backend::Replay { .. } => unreachable!("handled above"),
             }
         };
         let mut answer = match tokio::time::timeout(self.inner.deadline, fut).await {
             Ok(a) => a,
             Err(_) => Answer::failed(&name, rtype, Outcome::Timeout, "overall query deadline passed", &self.describe()),
         };
-        answer.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let entry = QueryLogEntry {
-            name: answer.name.clone(),
-            rtype,
-            outcome: answer.outcome,
-            ttl: answer.ttl,
-            elapsed_ms: answer.elapsed_ms,
-            started_ms,
-            server: answer.server.clone(),
-            records: answer.records.iter().map(|r| r.to_string()).collect(),
-            error: answer.error.clone(),
-        };
-        self.inner.log.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
-        Arc::new(answer)
+        // Round to 0.1 ms: finer digits are noise, and recordings stay readable.
+        answer.elapsed_ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+        let answer = Arc::new(answer);
+        let started_ms = (started_ms * 10.0).round() / 10.0;
+        self.inner.log.lock().unwrap_or_else(|e| e.into_inner()).push(RecordedAnswer { started_ms, answer: (*answer).clone() });
+        answer
     }
 
     /// Convenience: TXT records of a name, each multi-string record joined.
@@ -231,9 +254,38 @@ impl Resolver {
         self.query(name, RType::Txt).await
     }
 
-    /// Every query made so far, in completion order.
+    /// Every query made so far, in the order they were started.
     pub fn log(&self) -> Vec<QueryLogEntry> {
-        self.inner.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.recording()
+            .into_iter()
+            .map(|r| {
+                let a = r.answer;
+                QueryLogEntry {
+                    records: a.records.iter().map(|rec| rec.to_string()).collect(),
+                    name: a.name,
+                    rtype: a.rtype,
+                    outcome: a.outcome,
+                    ttl: a.ttl,
+                    elapsed_ms: a.elapsed_ms,
+                    started_ms: r.started_ms,
+                    server: a.server,
+                    error: a.error,
+                }
+            })
+            .collect()
+    }
+
+    /// Every answer so far with its start time, ordered by start (then name and type),
+    /// as saved in evidence bundles.
+    pub fn recording(&self) -> Vec<RecordedAnswer> {
+        let mut v = self.inner.log.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        v.sort_by(|a, b| {
+            a.started_ms
+                .total_cmp(&b.started_ms)
+                .then_with(|| a.answer.name.cmp(&b.answer.name))
+                .then_with(|| a.answer.rtype.cmp(&b.answer.rtype))
+        });
+        v
     }
 
     /// How many asks were answered from the per-run cache.

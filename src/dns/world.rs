@@ -117,6 +117,8 @@ impl RequestHandler for WorldHandler {
 /// A running embedded DNS world. Dropping it stops the server.
 pub struct World {
     addr: SocketAddr,
+    /// What is served, for reports ("zones from examples/world/zones").
+    origin: String,
     apexes: Vec<String>,
     faults: Arc<RwLock<Vec<FaultRule>>>,
     delay_us: Arc<std::sync::atomic::AtomicU64>,
@@ -127,7 +129,9 @@ impl World {
     /// Serve the zone file or folder at `path` on 127.0.0.1 (ephemeral port).
     pub async fn start(path: &Path) -> Result<World, WorldError> {
         let zones = zonefile::load_path(path)?;
-        Self::serve(zones, "127.0.0.1:0".parse().expect("literal address")).await
+        let mut world = Self::serve(zones, "127.0.0.1:0".parse().expect("literal address")).await?;
+        world.origin = format!("zones from {}", path.display());
+        Ok(world)
     }
 
     /// Serve already-loaded zones on `bind` (port 0 picks a free one).
@@ -171,7 +175,12 @@ impl World {
         let mut server = Server::new(handler);
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
-        Ok(World { addr, apexes, faults, delay_us, _server: server })
+        Ok(World { addr, origin: "zones".to_string(), apexes, faults, delay_us, _server: server })
+    }
+
+    /// A short description: what is served and where.
+    pub fn describe(&self) -> String {
+        format!("embedded DNS server ({}) at {}", self.origin, self.addr)
     }
 
     pub fn addr(&self) -> SocketAddr {

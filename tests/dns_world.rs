@@ -1,0 +1,163 @@
+//! The DNS layer against a real authoritative server (the embedded hickory-server world)
+//! over loopback UDP/TCP: classification, caching, faults, overlay.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mailsleuth::diagnose::{self, Context, Options};
+use mailsleuth::dns::{DnsConfig, Fault, Outcome, RType, Resolver, World};
+use mailsleuth::finding::Severity;
+
+fn fixtures() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dns"))
+}
+
+fn quick() -> DnsConfig {
+    DnsConfig { servers: vec![], timeout: Duration::from_millis(300), attempts: 1 }
+}
+
+async fn world() -> (World, Resolver) {
+    let world = World::start(fixtures()).await.expect("world starts");
+    let resolver = Resolver::for_world(&world, &quick()).expect("resolver");
+    (world, resolver)
+}
+
+#[tokio::test]
+async fn answers_are_classified() {
+    let (_w, r) = world().await;
+    let mx = r.query("faults.example", RType::Mx).await;
+    assert_eq!(mx.outcome, Outcome::Records);
+    assert_eq!(mx.mx(), vec![(10, "mx.faults.example".to_string())]);
+    assert_eq!(mx.ttl, Some(120));
+    let nodata = r.query("mx.faults.example", RType::Txt).await;
+    assert_eq!(nodata.outcome, Outcome::NoData);
+    let nx = r.query("nothere.faults.example", RType::A).await;
+    assert_eq!(nx.outcome, Outcome::NxDomain);
+    // Outside every loaded zone: the offline world says NXDOMAIN, not REFUSED.
+    let outside = r.query("example.org", RType::A).await;
+    assert_eq!(outside.outcome, Outcome::NxDomain);
+    let txt = r.query("txt.faults.example", RType::Txt).await;
+    assert_eq!(txt.txt_strings(), vec!["first part second part".to_string()]);
+    let cname = r.query("www.faults.example", RType::A).await;
+    assert_eq!(cname.outcome, Outcome::Records);
+    assert_eq!(cname.cnames, vec![("www.faults.example".to_string(), "mx.faults.example".to_string())]);
+}
+
+#[tokio::test]
+async fn failures_are_not_absence() {
+    let (w, r) = world().await;
+    w.inject("faults.example", Some(RType::Mx), Fault::ServFail);
+    w.inject("refused.faults.example", None, Fault::Refused);
+    w.inject("slow.faults.example", None, Fault::NoAnswer);
+    assert_eq!(r.query("faults.example", RType::Mx).await.outcome, Outcome::ServFail);
+    assert_eq!(r.query("refused.faults.example", RType::A).await.outcome, Outcome::Refused);
+    let started = std::time::Instant::now();
+    let slow = r.query("slow.faults.example", RType::A).await;
+    assert_eq!(slow.outcome, Outcome::Timeout);
+    assert!(started.elapsed() < Duration::from_secs(3), "timeout took {:?}", started.elapsed());
+    for o in [Outcome::ServFail, Outcome::Refused, Outcome::Timeout] {
+        assert!(o.is_failure());
+    }
+}
+
+#[tokio::test]
+async fn each_name_and_type_is_asked_once() {
+    let (_w, r) = world().await;
+    let (a, b, c) = tokio::join!(
+        r.query("faults.example", RType::Mx),
+        r.query("FAULTS.example.", RType::Mx),
+        r.query("faults.example", RType::Mx)
+    );
+    assert!(Arc::ptr_eq(&a, &b) && Arc::ptr_eq(&b, &c));
+    r.query("faults.example", RType::Mx).await;
+    assert_eq!(r.log().len(), 1, "{:?}", r.log());
+    assert_eq!(r.cache_hits(), 3);
+    let entry = &r.log()[0];
+    assert_eq!(entry.outcome, Outcome::Records);
+    assert!(entry.server.starts_with("127.0.0.1:"));
+}
+
+fn ctx(resolver: Resolver, sender: &str) -> Context {
+    let mut ctx = Context::new(resolver, sender);
+    ctx.options = Options { no_dnsbl: true, dnsbl_zones: vec![] };
+    ctx
+}
+
+#[tokio::test]
+async fn servfail_on_the_sender_domain_is_could_not_check() {
+    for fault in [Fault::ServFail, Fault::NoAnswer, Fault::Refused] {
+        let (w, r) = world().await;
+        w.inject("faults.example", None, fault);
+        let d = diagnose::diagnose(&ctx(r, "a@faults.example")).await;
+        let domain: Vec<_> = d.unchecked.iter().filter(|f| f.family() == "domain").collect();
+        assert_eq!(domain.len(), 1, "{fault:?}: {:#?}", d.unchecked);
+        assert_eq!(domain[0].id, "domain.unchecked");
+        assert_eq!(domain[0].severity, Severity::Unknown);
+        assert!(
+            !d.causes.iter().any(|c| c.finding.id.starts_with("domain.")),
+            "{fault:?}: a DNS failure must not become a domain cause: {:#?}",
+            d.causes
+        );
+        assert_eq!(d.exit_code(), 3, "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn mx_host_failure_is_could_not_check() {
+    let (w, r) = world().await;
+    w.inject("mx.faults.example", None, Fault::ServFail);
+    let d = diagnose::diagnose(&ctx(r, "a@faults.example")).await;
+    assert!(d.unchecked.iter().any(|f| f.id == "domain.unchecked"), "{:#?}", d);
+    assert!(!d.causes.iter().any(|c| c.finding.id == "domain.mx-unresolvable"));
+}
+
+#[tokio::test]
+async fn unresolvable_mx_is_an_error() {
+    let (_w, r) = world().await;
+    let findings = mailsleuth::domain::check_domain(&r, "broken.faults.example").await;
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].id, "domain.mx-unresolvable");
+    assert_eq!(findings[0].severity, Severity::Error);
+}
+
+#[tokio::test]
+async fn overlay_overrides_only_its_own_names() {
+    let base = World::start(fixtures()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("faults.example.zone"), "$TTL 60\n@ IN MX 20 new-mx.faults.example.\nnew-mx IN A 192.0.2.99\n").unwrap();
+    std::fs::write(dir.path().join("other.example.zone"), "$TTL 60\n@ IN A 192.0.2.7\n").unwrap();
+    let overlay = World::start(dir.path()).await.unwrap();
+    let cfg = DnsConfig { servers: vec![base.addr()], ..quick() };
+    let r = Resolver::overlay(&overlay, &cfg).unwrap();
+    assert_eq!(r.query("faults.example", RType::Mx).await.mx(), vec![(20, "new-mx.faults.example".to_string())]);
+    // Not in the overlay: answered by the normal resolver (here the base world).
+    let both = tokio::join!(r.query("other.example", RType::A), r.query("example.net", RType::A));
+    assert_eq!(both.0.outcome, Outcome::Records);
+    assert_eq!(both.1.outcome, Outcome::NxDomain);
+}
+
+#[tokio::test]
+async fn broken_zone_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.example.zone"), "$TTL 60\n@ IN MX notanumber\n").unwrap();
+    let err = World::start(dir.path()).await.err().expect("must fail");
+    assert!(err.to_string().contains("bad.example.zone"), "{err}");
+    let empty = tempfile::tempdir().unwrap();
+    let err = World::start(empty.path()).await.err().expect("must fail");
+    assert!(err.to_string().contains("no zone files"), "{err}");
+    let err = World::start(Path::new("/nonexistent/zones")).await.err().expect("must fail");
+    assert!(err.to_string().contains("cannot read"), "{err}");
+}
+
+#[tokio::test]
+async fn large_answers_arrive_whole_over_tcp() {
+    // 16 strings of 180 octets: far beyond a UDP payload, so the answer is truncated
+    // and must be fetched again over TCP.
+    let (_w, r) = world().await;
+    let big = r.query("big.faults.example", RType::Txt).await;
+    assert_eq!(big.outcome, Outcome::Records, "{big:?}");
+    let text = big.txt_strings().concat();
+    assert_eq!(text.len(), 16 * 180);
+    assert!(text.starts_with("x00x00") && text.ends_with("x15x15"));
+}

@@ -1,0 +1,54 @@
+//! The bundled example world (examples/world/zones), served by the embedded DNS server:
+//! each sender's seeded problem must come out as the top cause, in text and JSON.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn diagnose_json(args: &[&str]) -> (Option<i32>, Value) {
+    let mut full = vec!["--zones", "examples/world/zones", "--json", "diagnose", "--no-dnsbl"];
+    full.extend_from_slice(args);
+    let o = Command::new(env!("CARGO_BIN_EXE_mailsleuth")).args(&full).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
+    let doc: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("JSON for {args:?}: {e}\n{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
+    (o.status.code(), doc)
+}
+
+fn top_cause(doc: &Value) -> String {
+    doc["causes"][0]["finding"]["id"].as_str().unwrap_or("<none>").to_string()
+}
+
+#[test]
+fn null_mx_sender() {
+    let (code, doc) = diagnose_json(&["alerts@parked.example"]);
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(top_cause(&doc), "domain.null-mx", "{doc:#}");
+    assert_eq!(doc["causes"][0]["finding"]["fix"]["rtype"], "MX");
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn domain_without_mail_host() {
+    let (code, doc) = diagnose_json(&["ops@nomail.example", "--reply", "450 4.1.8 <ops@nomail.example>: Sender address rejected: Domain not found"]);
+    assert_eq!(top_cause(&doc), "domain.no-mail-host", "{doc:#}");
+    let why = doc["causes"][0]["why"].to_string();
+    assert!(why.contains("4.1.8"), "{why}");
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn nonexistent_domain() {
+    let (code, doc) = diagnose_json(&["x@nowhere.example"]);
+    assert_eq!(top_cause(&doc), "domain.nxdomain", "{doc:#}");
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn correctly_configured_domain_has_no_error_cause() {
+    let (code, doc) = diagnose_json(&["news@good.example", "--ip", "198.51.100.25", "--helo", "o25.mta.sendwave.example"]);
+    let errors: Vec<&Value> = doc["causes"].as_array().unwrap().iter().filter(|c| c["finding"]["severity"] == "error").collect();
+    assert!(errors.is_empty(), "good.example must be clean: {errors:#?}");
+    assert_eq!(code, Some(0), "{doc:#}");
+    assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["id"] == "domain.ok"));
+    assert!(doc["dns_queries"].as_array().unwrap().len() >= 3);
+}
