@@ -164,13 +164,15 @@ pub async fn evaluation_findings(resolver: &Resolver, ev: &Evaluation, id: Ident
 pub async fn diagnose(ctx: &crate::diagnose::Context) -> Vec<Finding> {
     let Some(domain) = ctx.sender_domain().map(str::to_string) else { return Vec::new() };
     let resolver = &ctx.resolver;
-    let sender = ctx.sender.as_ref().map(|_| ctx.sender_raw.clone()).unwrap_or_default();
+    // <sender> as SPF sees it: the parsed local part (display names and brackets gone).
+    let local = ctx.sender.as_ref().map(|m| m.local.clone()).filter(|l| !l.is_empty()).unwrap_or_else(|| "postmaster".into());
+    let sender = format!("{local}@{domain}");
     let helo = ctx.helo.clone().unwrap_or_default();
     let lint_fut = lint::lint(resolver, &domain, None);
     let mail_fut = async {
         match ctx.ip {
             Some(ip) => {
-                let q = Query::mail_from(ip, &format!("{}@{domain}", local_of(&sender)), &helo);
+                let q = Query::mail_from(ip, &sender, &helo);
                 Some(check_host(resolver, &q).await)
             }
             None => None,
@@ -185,19 +187,12 @@ pub async fn diagnose(ctx: &crate::diagnose::Context) -> Vec<Finding> {
     let (lint, mail, helo_ev) = tokio::join!(lint_fut, mail_fut, helo_fut);
     let mut out = lint.findings;
     if let Some(ev) = mail {
-        out.extend(evaluation_findings(resolver, &ev, Identity::MailFrom, &format!("{}@{domain}", local_of(&sender)), &helo).await);
+        out.extend(evaluation_findings(resolver, &ev, Identity::MailFrom, &sender, &helo).await);
     }
     if let Some(ev) = helo_ev {
         out.extend(evaluation_findings(resolver, &ev, Identity::Helo, "", &helo).await);
     }
     out
-}
-
-fn local_of(sender: &str) -> &str {
-    match sender.rsplit_once('@') {
-        Some((l, _)) if !l.is_empty() => l,
-        _ => "postmaster",
-    }
 }
 
 #[cfg(test)]
