@@ -213,6 +213,16 @@ pub struct Evaluation {
     pub trace: Trace,
 }
 
+impl Evaluation {
+    /// True when the reason of the result (at any depth of the trace) contains `text`.
+    pub fn trace_mentions(&self, text: &str) -> bool {
+        fn walk(t: &Trace, text: &str) -> bool {
+            t.reason.contains(text) || t.steps.iter().any(|s| s.note.as_deref().is_some_and(|n| n.contains(text)) || s.nested.as_ref().is_some_and(|n| walk(n, text)))
+        }
+        walk(&self.trace, text)
+    }
+}
+
 /// Why an evaluation stopped early.
 struct Abort {
     result: SpfResult,
