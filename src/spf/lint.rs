@@ -129,6 +129,9 @@ pub async fn lint(resolver: &Resolver, domain: &str, proposed: Option<&str>) -> 
     let spf_rr = resolver.query(&domain, RType::Spf);
     let mut spf_rr = Some(Box::pin(spf_rr));
     let mut depth = 0;
+    // Address/MX lookups of the previous level, asked together with this level's records
+    // so that they cost no round trip of their own.
+    let mut pending: Vec<(String, RType, String, String)> = Vec::new();
     while !frontier.is_empty() {
         depth += 1;
         // 1. Every record of this level at once.
@@ -137,13 +140,15 @@ pub async fn lint(resolver: &Resolver, domain: &str, proposed: Option<&str>) -> 
             let skip = nodes[i].status != NodeStatus::Ok || (i == 0 && proposed.is_some());
             async move { if skip { None } else { Some(resolver.query(&name, RType::Txt).await) } }
         }));
-        let (fetched, rr) = match spf_rr.take() {
-            Some(f) => {
-                let (a, b) = futures::join!(fetches, f);
-                (a, Some(b))
+        let checks = futures::future::join_all(pending.iter().map(|(n, rt, _, _)| resolver.query(n, *rt)));
+        let rr_fut = async {
+            match spf_rr.take() {
+                Some(f) => Some(f.await),
+                None => None,
             }
-            None => (fetches.await, None),
         };
+        let (fetched, void_answers, rr) = futures::join!(fetches, checks, rr_fut);
+        record_voids(&pending, void_answers, &mut voids);
         if let Some(rr) = rr {
             if rr.outcome == Outcome::Records {
                 findings.push(
@@ -225,13 +230,12 @@ pub async fn lint(resolver: &Resolver, domain: &str, proposed: Option<&str>) -> 
             }
             nodes[i].own_lookups = own;
         }
-        let void_answers = futures::future::join_all(void_checks.iter().map(|(n, rt, _, _)| resolver.query(n, *rt))).await;
-        for ((_, _, term, dom), a) in void_checks.iter().zip(void_answers) {
-            if matches!(a.outcome, Outcome::NxDomain | Outcome::NoData) {
-                voids.push(VoidLookup { domain: dom.clone(), term: term.clone(), answer: a.summary() });
-            }
-        }
+        pending = void_checks;
         frontier = next;
+    }
+    if !pending.is_empty() {
+        let void_answers = futures::future::join_all(pending.iter().map(|(n, rt, _, _)| resolver.query(n, *rt))).await;
+        record_voids(&pending, void_answers, &mut voids);
     }
     // Subtree totals, deepest first.
     for i in (0..nodes.len()).rev() {
@@ -241,6 +245,14 @@ pub async fn lint(resolver: &Resolver, domain: &str, proposed: Option<&str>) -> 
     let mut lint = Lint { domain: domain.clone(), total_lookups: nodes[0].total_lookups, nodes, voids, depth, findings };
     lint_findings(&mut lint, &answers, proposed);
     lint
+}
+
+fn record_voids(checks: &[(String, RType, String, String)], answers: Vec<std::sync::Arc<Answer>>, voids: &mut Vec<VoidLookup>) {
+    for ((_, _, term, dom), a) in checks.iter().zip(answers) {
+        if matches!(a.outcome, Outcome::NxDomain | Outcome::NoData) {
+            voids.push(VoidLookup { domain: dom.clone(), term: term.clone(), answer: a.summary() });
+        }
+    }
 }
 
 fn new_node(domain: &str, via: &str, parent: Option<usize>, depth: usize) -> Node {
