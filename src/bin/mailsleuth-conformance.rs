@@ -13,6 +13,18 @@ fn main() -> ExitCode {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--verbose" | "-v" => verbose = true,
+            "--scenarios" => match args.next() {
+                // Read by the scenarios suite; also restricts the run to it.
+                Some(d) => {
+                    // SAFETY: single-threaded here, before any suite runs.
+                    unsafe { std::env::set_var("MAILSLEUTH_SCENARIOS", &d) };
+                    only.push("scenarios".into());
+                }
+                None => {
+                    eprintln!("--scenarios needs a folder");
+                    return ExitCode::from(2);
+                }
+            },
             "--only" => match args.next() {
                 Some(n) => only.push(n),
                 None => {
@@ -21,7 +33,7 @@ fn main() -> ExitCode {
                 }
             },
             "-h" | "--help" => {
-                println!("usage: conformance [DATA_DIR] [--only NAME]... [--verbose]");
+                println!("usage: conformance [DATA_DIR] [--only NAME]... [--scenarios DIR] [--verbose]");
                 return ExitCode::SUCCESS;
             }
             other if data_dir.is_none() && !other.starts_with('-') => data_dir = Some(PathBuf::from(other)),
@@ -46,6 +58,9 @@ fn main() -> ExitCode {
             Ok(results) => {
                 for r in results {
                     println!("{}: {} passed, {} failed", r.name, r.passed, r.failed);
+                    for line in &r.summary {
+                        println!("{line}");
+                    }
                     failed |= r.failed > 0;
                     if verbose || r.failed > 0 {
                         for n in r.notes.iter().take(if verbose { usize::MAX } else { 20 }) {

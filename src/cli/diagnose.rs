@@ -7,14 +7,14 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::{exit, Env};
-use crate::diagnose::{Context, Diagnosis, Options};
+use crate::diagnose::Diagnosis;
 use crate::render::text::{self, Style};
 
 #[derive(Debug, clap::Args)]
 pub struct DiagnoseArgs {
     /// The sender address that was rejected (RFC 5322 forms such as `"Shop" <billing@shop.example>`
     /// are fine). Optional with --bounce, which names the sender itself.
-    #[arg(required_unless_present_any = ["bounce", "replay"])]
+    #[arg(required_unless_present_any = ["bounce", "event", "replay"])]
     pub sender: Option<String>,
     /// The IP address the mail was sent from.
     #[arg(long)]
@@ -29,8 +29,11 @@ pub struct DiagnoseArgs {
     #[arg(long, conflicts_with = "bounce")]
     pub reply: Option<String>,
     /// A bounce message (RFC 3464 report or an MTA's own format) to start from.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "event")]
     pub bounce: Option<PathBuf>,
+    /// An ESP bounce event (JSON from Amazon SES, SendGrid, Mailgun, Postmark, SparkPost) to start from.
+    #[arg(long, value_name = "FILE")]
+    pub event: Option<PathBuf>,
     /// Probe this SMTP server (HOST[:PORT]) with the sender and recipient, and rank against its reply.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub smtp: Option<String>,
@@ -41,7 +44,7 @@ pub struct DiagnoseArgs {
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
     /// Re-run a diagnosis from an evidence bundle, with no network.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["sender", "bounce", "reply", "ip", "helo", "to", "smtp", "record"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["sender", "bounce", "event", "reply", "ip", "helo", "to", "smtp", "record"])]
     pub replay: Option<PathBuf>,
     /// Skip DNS blocklist queries.
     #[arg(long)]
@@ -78,7 +81,7 @@ pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
             return ExitCode::from(e.exit_code());
         }
     };
-    let ctx = match build_context(&args, dns.resolver.clone()) {
+    let ctx = match args.request().context(dns.resolver.clone()) {
         Ok(ctx) => ctx,
         Err(message) => {
             eprintln!("mailsleuth: {message}");
@@ -104,53 +107,23 @@ fn report(diagnosis: &Diagnosis, env: &Env) -> ExitCode {
     ExitCode::from(diagnosis.exit_code())
 }
 
-/// Turn the arguments (and a bounce, if given) into the diagnosis context.
-fn build_context(args: &DiagnoseArgs, resolver: crate::dns::Resolver) -> Result<Context, String> {
-    let mut notes = Vec::new();
-    let mut reply = args.reply.as_deref().map(crate::reply::parse);
-    let mut sender_raw = args.sender.clone();
-    let mut recipient = args.to.clone();
-    if let Some(path) = &args.bounce {
-        let b = crate::bounce::read_for_diagnosis(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        if reply.is_none() && b.reply.is_some() {
-            reply = b.reply;
-            notes.push(format!("reply taken from the bounce {}", path.display()));
-        }
-        if recipient.is_none() && b.recipient.is_some() {
-            recipient = b.recipient;
-        }
-        if sender_raw.is_none() {
-            if let Some(s) = b.sender {
-                notes.push(format!("sender {s} taken from the bounce"));
-                sender_raw = Some(s);
-            }
+impl DiagnoseArgs {
+    fn request(&self) -> crate::diagnose::inputs::Request {
+        crate::diagnose::inputs::Request {
+            sender: self.sender.clone(),
+            ip: self.ip,
+            helo: self.helo.clone(),
+            to: self.to.clone(),
+            reply: self.reply.clone(),
+            // The reader tells a bounce message from an ESP event by its content.
+            bounce: self.bounce.clone().or_else(|| self.event.clone()),
+            no_dnsbl: self.no_dnsbl,
+            dnsbl: self.dnsbl.clone(),
+            smtp: self.smtp.clone(),
+            auth_user: self.auth_user.clone(),
+            strict_sender: true,
         }
     }
-    let sender_raw = sender_raw.ok_or("no sender given and none found in the bounce")?;
-    // A malformed address typed on the command line is an input error; one found in an
-    // artefact is a finding (it may be the very cause of the rejection).
-    if let Some(given) = &args.sender {
-        if let Err(e) = crate::address::parse_input(given) {
-            return Err(format!("sender {given:?} is not a valid address: {e}"));
-        }
-    }
-    let mut ip = args.ip;
-    if ip.is_none() {
-        if let Some(found) = reply.as_ref().and_then(|r| crate::diagnose::inputs::sending_ip_in_text(&r.text)) {
-            notes.push(format!("sending IP {found} taken from the reply text"));
-            ip = Some(found);
-        }
-    }
-    let mut ctx = Context::new(resolver, &sender_raw);
-    ctx.ip = ip;
-    ctx.helo = args.helo.clone();
-    ctx.recipient = recipient;
-    ctx.reply = reply;
-    ctx.options = Options { no_dnsbl: args.no_dnsbl, dnsbl_zones: args.dnsbl.clone() };
-    ctx.smtp_server = args.smtp.clone();
-    ctx.smtp_auth_user = args.auth_user.clone();
-    ctx.notes = notes;
-    Ok(ctx)
 }
 
 /// The human report: causes first, then what could not be checked, then the rest.
@@ -183,10 +156,7 @@ pub fn render_text(d: &Diagnosis, style: Style, trace_dns: bool) -> String {
     } else {
         out.push_str(&format!("{}\n", style.heading("Probable causes, most likely first")));
         for c in &d.causes {
-            out.push_str(&format!("\n {}. ", c.rank));
-            let block = text::finding(style, &c.finding, "");
-            out.push_str(block.trim_start());
-            out.push_str(&format!("        {} {}\n", style.dim("why:"), style.dim(&c.why.join("; "))));
+            out.push_str(&cause_block(style, c));
         }
     }
     if !d.unchecked.is_empty() {
@@ -204,6 +174,54 @@ pub fn render_text(d: &Diagnosis, style: Style, trace_dns: bool) -> String {
     if trace_dns {
         out.push_str(&format!("\n{}\n", style.heading("DNS queries")));
         out.push_str(&text::dns_log(style, &d.dns_queries));
+    }
+    out
+}
+
+fn cause_block(style: Style, c: &crate::diagnose::Cause) -> String {
+    use crate::diagnose::Status;
+    let status = match c.status {
+        Status::Confirmed => style.red("confirmed"),
+        Status::Likely => style.yellow("likely"),
+        Status::Reported => style.cyan("reported by the receiver"),
+        Status::Unchecked => style.magenta("could not check"),
+        Status::Contradicted => style.magenta("contradicted by the checks"),
+    };
+    let mut out = format!("\n {} {}  {}\n", style.bold(&format!("{}.", c.rank)), style.bold(&c.title), style.dim(&format!("[{}] ", c.id)) + &status);
+    let pad = "      ";
+    for (i, w) in c.why.iter().enumerate() {
+        let label = if i == 0 { style.dim("why:    ") } else { "        ".to_string() };
+        out.push_str(&format!("{pad}{label}{w}\n"));
+    }
+    for (i, a) in c.against.iter().enumerate() {
+        let label = if i == 0 { style.dim("against:") } else { "        ".to_string() };
+        out.push_str(&format!("{pad}{label} {a}\n"));
+    }
+    let mut evidence: Vec<&String> = Vec::new();
+    if let Some(f) = &c.finding {
+        if let Some(d) = &f.detail {
+            out.push_str(&format!("{pad}{}\n", style.dim(d)));
+        }
+        evidence.extend(f.evidence.iter());
+    }
+    for r in &c.related {
+        evidence.extend(r.evidence.iter());
+    }
+    if !evidence.is_empty() {
+        out.push_str(&format!("{pad}{}\n", style.dim("evidence:")));
+        for e in evidence {
+            out.push_str(&format!("{pad}  {} {e}\n", style.dim("·")));
+        }
+    }
+    if let Some(fix) = &c.fix {
+        let lines = text::fix_lines(fix);
+        out.push_str(&format!("{pad}{} {}\n", style.green("fix:"), lines.first().map(String::as_str).unwrap_or("")));
+        for l in lines.iter().skip(1) {
+            out.push_str(&format!("{pad}     {}\n", style.bold(l)));
+        }
+    }
+    if let Some(n) = &c.next {
+        out.push_str(&format!("{pad}{} {n}\n", style.cyan("next:")));
     }
     out
 }

@@ -12,6 +12,8 @@ pub struct SuiteResult {
     pub failed: usize,
     /// One line per failure (and per documented deviation), for `--verbose`.
     pub notes: Vec<String>,
+    /// Lines printed after the suite line every time (e.g. a confusion summary).
+    pub summary: Vec<String>,
 }
 
 impl SuiteResult {
@@ -35,6 +37,9 @@ pub type Runner = fn(&Path) -> Result<Vec<SuiteResult>, String>;
 pub fn suites() -> Vec<(&'static str, Runner)> {
     vec![
         ("rfc7208/rfc4408", crate::spf::conformance::run),
+        ("rejection-texts", crate::reply::conformance::run),
+        // The repository's scenario suite comes last: it uses every module.
+        ("scenarios", scenarios),
     ]
 }
 
@@ -56,4 +61,13 @@ pub fn require_data_dir(what: &str) -> std::path::PathBuf {
         d.join(what).display()
     );
     d
+}
+
+/// The repository's own scenario suite (tests/scenarios), or the folder in
+/// `MAILSLEUTH_SCENARIOS` (`scripts/conformance --scenarios DIR` sets it).
+fn scenarios(_data: &Path) -> Result<Vec<SuiteResult>, String> {
+    let dir = std::env::var_os("MAILSLEUTH_SCENARIOS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios"));
+    crate::diagnose::scenarios::run_dir(&dir).map(|r| vec![r])
 }

@@ -1,6 +1,80 @@
 //! Facts a diagnosis can take from the user's artefacts when not given directly.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
+
+use super::{Context, Options};
+use crate::dns::Resolver;
+
+/// What the user asked for, before any artefact is read (the CLI's arguments, or a
+/// scenario's inputs).
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub sender: Option<String>,
+    pub ip: Option<IpAddr>,
+    pub helo: Option<String>,
+    pub to: Option<String>,
+    pub reply: Option<String>,
+    pub bounce: Option<PathBuf>,
+    pub no_dnsbl: bool,
+    pub dnsbl: Vec<String>,
+    pub smtp: Option<String>,
+    pub auth_user: Option<String>,
+    /// A malformed sender is an input error (the command line) rather than a finding.
+    pub strict_sender: bool,
+}
+
+impl Request {
+    /// Read the artefacts and build the context: the sender, reply and recipient come from
+    /// the bounce when not given; the sending IP from the reply text when not given.
+    pub fn context(&self, resolver: Resolver) -> Result<Context, String> {
+        let mut notes = Vec::new();
+        let mut reply = self.reply.as_deref().map(crate::reply::parse);
+        let mut sender_raw = self.sender.clone();
+        let mut recipient = self.to.clone();
+        if let Some(path) = &self.bounce {
+            let b = crate::bounce::read_for_diagnosis(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            if reply.is_none() && b.reply.is_some() {
+                reply = b.reply;
+                notes.push(format!("reply taken from the bounce {}", path.display()));
+            }
+            if recipient.is_none() && b.recipient.is_some() {
+                recipient = b.recipient;
+            }
+            if sender_raw.is_none() {
+                if let Some(s) = b.sender {
+                    notes.push(format!("sender {s} taken from the bounce"));
+                    sender_raw = Some(s);
+                }
+            }
+        }
+        let sender_raw = sender_raw.ok_or("no sender given and none found in the bounce")?;
+        // A malformed address typed by the user is an input error; one found in an
+        // artefact is a finding (it may be the very cause of the rejection).
+        if let Some(given) = self.sender.as_ref().filter(|_| self.strict_sender) {
+            if let Err(e) = crate::address::parse_input(given) {
+                return Err(format!("sender {given:?} is not a valid address: {e}"));
+            }
+        }
+        let mut ip = self.ip;
+        if ip.is_none() {
+            if let Some(found) = reply.as_ref().and_then(|r| sending_ip_in_text(&r.text)) {
+                notes.push(format!("sending IP {found} taken from the reply text"));
+                ip = Some(found);
+            }
+        }
+        let mut ctx = Context::new(resolver, &sender_raw);
+        ctx.ip = ip;
+        ctx.helo = self.helo.clone();
+        ctx.recipient = recipient;
+        ctx.reply = reply;
+        ctx.options = Options { no_dnsbl: self.no_dnsbl, dnsbl_zones: self.dnsbl.clone() };
+        ctx.smtp_server = self.smtp.clone();
+        ctx.smtp_auth_user = self.auth_user.clone();
+        ctx.notes = notes;
+        Ok(ctx)
+    }
+}
 
 /// The sending IP named in a rejection text, as receivers often write it:
 /// Gmail "with the ip: [198.51.100.25]", Microsoft "[198.51.100.25]" after "sending IP",

@@ -1,17 +1,19 @@
 //! The main job: run every relevant check concurrently and rank the probable causes.
 
 pub mod bundle;
+pub mod causes;
 pub mod context;
 pub mod inputs;
 pub mod rank;
+pub mod scenarios;
 
 pub use context::{Context, Options};
-pub use rank::{rank, Cause};
+pub use rank::{rank, Cause, Status};
 
 use serde::Serialize;
 
 use crate::dns::QueryLogEntry;
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 
 /// The result of a diagnosis: ranked causes first, then everything else that was seen.
 #[derive(Debug, Clone, Serialize)]
@@ -47,7 +49,7 @@ impl Diagnosis {
     /// 1 with an error-level cause; 3 when nothing explains it but checks could not run; else 0.
     pub fn exit_code(&self) -> u8 {
         use crate::cli::exit;
-        if self.causes.iter().any(|c| c.finding.severity == Severity::Error) {
+        if self.causes.iter().any(Cause::is_error) {
             exit::PROBLEM
         } else if !self.unchecked.is_empty() {
             exit::INCOMPLETE
@@ -89,7 +91,7 @@ pub async fn diagnose(ctx: &Context) -> Diagnosis {
     }
     let ctx = &ctx;
     findings.extend(collect_findings(ctx).await);
-    let (causes, rest, unchecked) = rank(findings, ctx.reply.as_ref());
+    let (causes, rest, unchecked) = rank(findings, ctx);
     Diagnosis {
         sender: ctx.sender_raw.clone(),
         sender_domain: ctx.sender_domain().map(str::to_string),

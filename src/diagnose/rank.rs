@@ -1,126 +1,241 @@
-//! Ranking: which findings explain the rejection, most likely first.
-//!
-//! A finding is a candidate cause when it is an error or a warning. Its score starts
-//! from its severity; the rejection reply (basic code, enhanced code, wording) adds
-//! weight to the families it points at: X.1.7/X.1.8 at the address and its domain,
-//! X.7.x at authentication and policy, and so on.
+//! Reasoning: score every cause of the taxonomy from the rejection signature (what the
+//! reply's codes and wording say) and the check results (findings that confirm or rule
+//! it out), then rank. Each cause says why, with evidence for and against, whether it
+//! could be checked, and which input would decide between close candidates.
 
 use serde::Serialize;
 
-use crate::finding::{Finding, Severity};
-use crate::reply::Reply;
+use super::causes::{self, CauseDef, CAUSES};
+use super::Context;
+use crate::finding::{Finding, Fix, Severity};
+use crate::reply::cause::Cause as Said;
+
+/// How sure the ranking is about a cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// The reply points at it and a check confirms it.
+    Confirmed,
+    /// A check shows the problem; the reply (if any) does not name it.
+    Likely,
+    /// Only the reply names it; mailsleuth cannot check it from here.
+    Reported,
+    /// The reply names it, but the check could not run (DNS failure, missing input).
+    Unchecked,
+    /// The reply names it, but the checks show otherwise (the receiver may see other
+    /// DNS, or the rejected mail used another sender or IP).
+    Contradicted,
+}
 
 /// A ranked probable cause.
 #[derive(Debug, Clone, Serialize)]
 pub struct Cause {
     pub rank: usize,
+    /// Cause id from the taxonomy (docs/causes.md), or a finding id for a problem outside it.
+    pub id: String,
+    pub title: String,
+    pub status: Status,
     pub score: i32,
-    /// Why it ranks where it does.
+    /// Evidence for.
     pub why: Vec<String>,
-    pub finding: Finding,
+    /// Evidence against.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub against: Vec<String>,
+    /// The finding that best shows it (its evidence chain and fix).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<Finding>,
+    /// Other findings that support it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Finding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+    /// What to run or give next to settle it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
-/// Which finding families a reply points at, with a weight and the reason.
-pub fn reply_pointers(reply: &Reply) -> Vec<(&'static str, i32, String)> {
-    let mut out: Vec<(&'static str, i32, String)> = Vec::new();
-    let text = reply.text.to_ascii_lowercase();
-    let has = |w: &str| text.contains(w);
-    if let Some(e) = reply.enhanced {
-        let code = e.to_string();
-        match (e.subject, e.detail) {
-            (1, 7) | (1, 8) => {
-                let why = format!("{code}: the reply blames the sender address or its domain");
-                out.push(("address", 40, why.clone()));
-                out.push(("domain", 45, why));
-            }
-            (5, 2) => out.push(("address", 45, format!("{code}: syntax error in the address"))),
-            (7, 26) | (7, 509) | (7, 9) => {
-                let why = format!("{code}: the receiver's DMARC/authentication check failed");
-                out.push(("dmarc", 45, why.clone()));
-                out.push(("spf", 35, why.clone()));
-                out.push(("dkim", 35, why));
-            }
-            (7, 23) | (7, 27) => out.push(("spf", 45, format!("{code}: the receiver's SPF check failed"))),
-            (7, 25) => out.push(("host", 45, format!("{code}: reverse DNS of the sending IP"))),
-            (7, 1) => {
-                out.push(("smtp", 20, format!("{code}: delivery not authorised (policy)")));
-                out.push(("spf", 10, format!("{code}: delivery not authorised (policy)")));
-            }
-            (7, _) => {
-                out.push(("spf", 10, format!("{code}: security or policy status")));
-                out.push(("dmarc", 10, format!("{code}: security or policy status")));
-            }
-            _ => {}
+impl Cause {
+    /// Error-level: a check shows a rejection-causing problem, or the reply names a
+    /// sender-side cause.
+    pub fn is_error(&self) -> bool {
+        match self.status {
+            Status::Confirmed | Status::Likely => self.finding.as_ref().is_some_and(|f| f.severity == Severity::Error),
+            Status::Reported => self.id != "not-sender-problem",
+            Status::Unchecked | Status::Contradicted => false,
         }
     }
-    if has("domain not found") || has("unknown sender domain") || has("sender domain") || has("nullmx") || has("null mx") {
-        out.push(("domain", 30, "the reply mentions the sender's domain".into()));
-    }
-    if has("fully-qualified") || has("syntax") || has("malformed") {
-        out.push(("address", 30, "the reply mentions the address syntax".into()));
-    }
-    if has("spf") {
-        out.push(("spf", 40, "the reply mentions SPF".into()));
-    }
-    if has("dkim") {
-        out.push(("dkim", 40, "the reply mentions DKIM".into()));
-    }
-    if has("dmarc") || has("unauthenticated") {
-        out.push(("dmarc", 40, "the reply mentions DMARC or unauthenticated mail".into()));
-    }
-    if has("blocked using") || has("listed") || has("blocklist") || has("blacklist") || has("spamhaus") || has("reputation") {
-        out.push(("host", 40, "the reply points at the sending host's reputation".into()));
-    }
-    if has("reverse") || has("ptr") || has("rdns") || has("helo") {
-        out.push(("host", 35, "the reply mentions reverse DNS or HELO".into()));
-    }
-    if has("not owned by user") || has("not logged in") || has("authentication") || has("sendas") {
-        out.push(("smtp", 45, "the reply concerns the login and the sender it may use".into()));
-    }
-    out
 }
 
-fn base_score(sev: Severity) -> i32 {
-    match sev {
-        Severity::Error => 50,
-        Severity::Warning => 20,
-        _ => 0,
+const SAID_STRONG: i32 = 60;
+const SAID_WEAK: i32 = 25;
+const CONFIRMED_ERROR: i32 = 50;
+const CONFIRMED_WARNING: i32 = 25;
+const RULED_OUT: i32 = -70;
+
+/// What the reply says, as a category, with a reason to show.
+fn reply_says(ctx: &Context) -> Option<(Said, String)> {
+    let reply = ctx.reply.as_ref()?;
+    let (said, rule) = crate::reply::explain::classify(reply);
+    if said == Said::Unknown {
+        return None;
     }
+    let codes = [reply.code.map(|c| c.to_string()), reply.enhanced.map(|e| e.to_string())].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let by = rule.map(|r| format!(", rule {r}")).unwrap_or_default();
+    Some((said, format!("the reply ({codes}) says: {}{by}", said.summary())))
+}
+
+fn families(def: &CauseDef) -> Vec<&str> {
+    let mut f: Vec<&str> = def.confirms.iter().map(|p| p.split('.').next().unwrap_or(p)).collect();
+    f.sort();
+    f.dedup();
+    f
 }
 
 /// Split findings into ranked causes, the rest, and what could not be checked.
-pub fn rank(findings: Vec<Finding>, reply: Option<&Reply>) -> (Vec<Cause>, Vec<Finding>, Vec<Finding>) {
-    let pointers = reply.map(reply_pointers).unwrap_or_default();
-    let mut causes = Vec::new();
-    let mut rest = Vec::new();
-    let mut unchecked = Vec::new();
-    for (order, f) in findings.into_iter().enumerate() {
-        match f.severity {
-            Severity::Error | Severity::Warning => {
-                let mut score = base_score(f.severity);
-                let mut why = vec![format!("{} finding", f.severity.as_str())];
-                let mut best: Option<(i32, &String)> = None;
-                for (family, weight, reason) in &pointers {
-                    if f.family() == *family && best.is_none_or(|(w, _)| *weight > w) {
-                        best = Some((*weight, reason));
-                    }
-                }
-                if let Some((w, reason)) = best {
-                    score += w;
-                    why.push(reason.clone());
-                }
-                causes.push((score, order, why, f));
+pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>, Vec<Finding>) {
+    let said = reply_says(ctx);
+    let unchecked: Vec<Finding> = findings.iter().filter(|f| f.severity == Severity::Unknown).cloned().collect();
+    let mut consumed = vec![false; findings.len()];
+    let mut out: Vec<(i32, usize, Cause)> = Vec::new();
+
+    for (order, def) in CAUSES.iter().enumerate() {
+        let mut score = 0;
+        let mut why = Vec::new();
+        let mut against = Vec::new();
+        let mut said_it = false;
+        if let Some((s, reason)) = &said {
+            if def.said_strong.contains(s) {
+                score += SAID_STRONG;
+                said_it = true;
+                why.push(reason.clone());
+            } else if def.said_weak.contains(s) {
+                score += SAID_WEAK;
+                said_it = true;
+                why.push(format!("{reason} (compatible with this cause)"));
             }
-            Severity::Unknown => unchecked.push(f),
-            _ => rest.push(f),
         }
+        let confirming: Vec<usize> = findings
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.severity >= Severity::Warning && def.confirms.iter().any(|p| causes::matches(p, &f.id)))
+            .map(|(i, _)| i)
+            .collect();
+        let primary = confirming.iter().copied().max_by_key(|&i| (findings[i].severity, std::cmp::Reverse(i)));
+        if let Some(p) = primary {
+            let f = &findings[p];
+            score += if f.severity == Severity::Error { CONFIRMED_ERROR } else { CONFIRMED_WARNING };
+            why.push(format!("check: {} [{}]", f.title, f.id));
+        }
+        for f in findings.iter().filter(|f| def.rules_out.iter().any(|p| causes::matches(p, &f.id))) {
+            score += RULED_OUT;
+            against.push(format!("check: {} [{}]", f.title, f.id));
+        }
+        let fams = families(def);
+        let blocked: Vec<&Finding> = unchecked.iter().filter(|f| fams.contains(&f.family())).collect();
+        if primary.is_none() && !said_it {
+            continue;
+        }
+        // The checks that would confirm it ran and found nothing: a reply that only fits
+        // loosely is dropped; one that names it is kept, weakened, with the contradiction shown.
+        let checked_clean = primary.is_none()
+            && blocked.is_empty()
+            && findings.iter().any(|f| f.severity != Severity::Unknown && def.confirms.iter().any(|p| p.split('.').next() == Some(f.family())));
+        if checked_clean {
+            if !said.as_ref().is_some_and(|(s, _)| def.said_strong.contains(s)) {
+                continue;
+            }
+            score -= 30;
+            against.push(format!("the {} checks found nothing that confirms it", fams.join("/")));
+        }
+        let strong = said.as_ref().is_some_and(|(s, _)| def.said_strong.contains(s));
+        if score <= 0 && !(strong && !against.is_empty()) {
+            continue;
+        }
+        let status = match (primary.is_some(), said_it) {
+            _ if score <= 0 => Status::Contradicted,
+            (true, true) => Status::Confirmed,
+            (true, false) => Status::Likely,
+            (false, _) if !blocked.is_empty() => Status::Unchecked,
+            (false, _) => Status::Reported,
+        };
+        for f in &blocked {
+            against.push(format!("could not check: {}", f.title));
+        }
+        let next = match status {
+            Status::Reported | Status::Unchecked if !def.confirms.is_empty() => Some(format!("to check it, give {}", def.needs)),
+            Status::Reported => Some(format!("mailsleuth cannot see this; look at {}", def.needs)),
+            Status::Contradicted => Some("check that the rejected mail used this sender and IP, and ask the receiver which DNS answer it saw".to_string()),
+            _ => None,
+        };
+        for &i in &confirming {
+            consumed[i] = true;
+        }
+        let finding = primary.map(|p| findings[p].clone());
+        let related = confirming.iter().filter(|&&i| Some(i) != primary).map(|&i| findings[i].clone()).collect();
+        let fix = match status {
+            Status::Contradicted => None,
+            _ => finding.as_ref().and_then(|f| f.fix.clone()).or_else(|| Some(Fix::setting(def.fix))),
+        };
+        out.push((score, order, Cause { rank: 0, id: def.id.to_string(), title: def.title.to_string(), status, score, why, against, finding, related, fix, next }));
     }
-    // Highest score first; among equals, the order checks ran in (address, domain, spf, ...).
-    causes.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let causes = causes
-        .into_iter()
-        .enumerate()
-        .map(|(i, (score, _, why, finding))| Cause { rank: i + 1, score, why, finding })
-        .collect();
-    (causes, rest, unchecked)
+
+    // Problems outside the taxonomy still rank, on their own severity.
+    for (i, f) in findings.iter().enumerate() {
+        if consumed[i] || f.severity < Severity::Warning {
+            continue;
+        }
+        consumed[i] = true;
+        let score = if f.severity == Severity::Error { CONFIRMED_ERROR } else { CONFIRMED_WARNING } - 5;
+        out.push((
+            score,
+            CAUSES.len() + i,
+            Cause {
+                rank: 0,
+                id: f.id.clone(),
+                title: f.title.clone(),
+                status: Status::Likely,
+                score,
+                why: vec![format!("check: {} [{}]", f.title, f.id)],
+                against: Vec::new(),
+                finding: Some(f.clone()),
+                related: Vec::new(),
+                fix: f.fix.clone(),
+                next: None,
+            },
+        ));
+    }
+
+    out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut ranked: Vec<Cause> = out.into_iter().map(|(_, _, c)| c).collect();
+    for (i, c) in ranked.iter_mut().enumerate() {
+        c.rank = i + 1;
+    }
+    decide_between(&mut ranked, ctx);
+    let rest = findings.into_iter().enumerate().filter(|(i, f)| !consumed[*i] && f.severity != Severity::Unknown).map(|(_, f)| f).collect();
+    (ranked, rest, unchecked)
+}
+
+/// When the top two are close, say which input would decide between them.
+fn decide_between(ranked: &mut [Cause], ctx: &Context) {
+    if ranked.len() < 2 || ranked[0].score - ranked[1].score > 15 {
+        return;
+    }
+    let mut missing = Vec::new();
+    if ctx.reply.is_none() {
+        missing.push("the rejection text (--reply) or the bounce (--bounce)");
+    }
+    if ctx.ip.is_none() {
+        missing.push("the sending IP (--ip)");
+    }
+    if ctx.helo.is_none() && (ranked[0].id.starts_with("helo") || ranked[1].id.starts_with("helo")) {
+        missing.push("the HELO name (--helo)");
+    }
+    let hint = if missing.is_empty() {
+        format!("\"{}\" and \"{}\" are close; the fix of the first is the likelier one", ranked[0].id, ranked[1].id)
+    } else {
+        format!("\"{}\" and \"{}\" are close; {} would decide between them", ranked[0].id, ranked[1].id, missing.join(" and "))
+    };
+    if ranked[0].next.is_none() {
+        ranked[0].next = Some(hint);
+    }
 }

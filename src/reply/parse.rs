@@ -1,7 +1,19 @@
 //! Pull the basic and enhanced codes out of a reply, even when embedded in prose
-//! ("host mx.example[192.0.2.1] said: 550 5.1.1 ... (in reply to RCPT TO command)").
+//! ("host mx.example[192.0.2.1] said: 550 5.1.1 ... (in reply to RCPT TO command)",
+//! "Remote Server returned '550 5.7.509 ...'", multi-line "550-5.7.26 ..." replies).
+//!
+//! Patterns are compiled once (`LazyLock`). The search order is: a basic code directly
+//! followed by an enhanced code (the most reliable shape), then a basic code and an
+//! enhanced code found separately. Input is bounded (`MAX_INPUT`) so that a hostile
+//! Diagnostic-Code cannot make parsing slow.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde::Serialize;
+
+/// Longer input is cut (at a char boundary) before parsing: no real reply is this long.
+pub const MAX_INPUT: usize = 16 * 1024;
 
 /// An RFC 3463 enhanced status code: class.subject.detail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -14,6 +26,27 @@ pub struct EnhancedCode {
 impl std::fmt::Display for EnhancedCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+    }
+}
+
+impl std::str::FromStr for EnhancedCode {
+    type Err = ();
+    /// Strict: exactly `class.subject.detail`, class 2, 4 or 5, at most 3 digits each.
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let mut it = s.trim().split('.');
+        let (c, s, d) = (it.next().ok_or(())?, it.next().ok_or(())?, it.next().ok_or(())?);
+        if it.next().is_some() || c.len() != 1 || s.is_empty() || s.len() > 3 || d.is_empty() || d.len() > 3 {
+            return Err(());
+        }
+        let all_digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+        if !all_digits(c) || !all_digits(s) || !all_digits(d) {
+            return Err(());
+        }
+        let class: u8 = c.parse().map_err(|_| ())?;
+        if !matches!(class, 2 | 4 | 5) {
+            return Err(());
+        }
+        Ok(EnhancedCode { class, subject: s.parse().map_err(|_| ())?, detail: d.parse().map_err(|_| ())? })
     }
 }
 
@@ -39,93 +72,83 @@ impl Reply {
     }
 }
 
-fn parse_enhanced(token: &str) -> Option<EnhancedCode> {
-    let token = token.trim_end_matches([',', ';', ':', ')', '.']);
-    let mut it = token.split('.');
-    let class: u8 = it.next()?.parse().ok()?;
-    let subject: u16 = it.next()?.parse().ok()?;
-    let detail: u16 = it.next()?.parse().ok()?;
-    if it.next().is_some() || !matches!(class, 2 | 4 | 5) || subject > 999 || detail > 999 {
-        return None;
-    }
-    Some(EnhancedCode { class, subject, detail })
+// A boundary before a code: start, whitespace, or punctuation that introduces a reply
+// ("said: 550", "returned '550", "smtp; 550", "#550", "(550"). Not '.', '-' or a digit,
+// so IP addresses, dates and version numbers do not match.
+const PRE: &str = r#"(?:^|[\s'"(\[<#:;=,])"#;
+// A boundary after: end, whitespace, or closing punctuation.
+const POST: &str = r#"(?:$|[\s'")\]>:;,])"#;
+
+static PAIR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"{PRE}([245][0-5][0-9])(?:[ -]+|:\s*)#?([245])\.([0-9]{{1,3}})\.([0-9]{{1,3}}){POST}")).unwrap()
+});
+static BASIC: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"{PRE}([245][0-5][0-9])(?:-|{POST})")).unwrap());
+static ENHANCED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"{PRE}#?([245])\.([0-9]{{1,3}})\.([0-9]{{1,3}}){POST}")).unwrap());
+/// Leading "550-5.7.1 " / "550 5.7.1 " / "550 " of each line of a (multi-line) reply.
+static LINE_PREFIX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[245][0-5][0-9](?:[ -]|$)(?:#?[245]\.[0-9]{1,3}\.[0-9]{1,3}(?:\s|$))?").unwrap());
+
+fn enhanced_of(c: &str, s: &str, d: &str) -> Option<EnhancedCode> {
+    Some(EnhancedCode { class: c.parse().ok()?, subject: s.parse().ok()?, detail: d.parse().ok()? })
 }
 
-fn parse_basic(token: &str) -> Option<u16> {
-    let core = token.trim_end_matches(['-', ',', ':']);
-    if core.len() != 3 || !core.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+/// Cut `s` to at most `max` bytes at a char boundary.
+pub fn bounded(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
     }
-    let code: u16 = core.parse().ok()?;
-    matches!(code / 100, 2..=5).then_some(code)
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The codes only: (basic, enhanced), searched as described in the module docs.
+pub fn codes(input: &str) -> (Option<u16>, Option<EnhancedCode>) {
+    let input = bounded(input, MAX_INPUT);
+    if let Some(c) = PAIR.captures(input) {
+        return (c[1].parse().ok(), enhanced_of(&c[2], &c[3], &c[4]));
+    }
+    let code = BASIC.captures(input).and_then(|c| c[1].parse().ok());
+    let enhanced = ENHANCED.captures(input).and_then(|c| enhanced_of(&c[1], &c[2], &c[3]));
+    (code, enhanced)
 }
 
 /// Parse a single- or multi-line reply, or prose that embeds one.
 pub fn parse(input: &str) -> Reply {
-    let mut code = None;
-    let mut enhanced = None;
-    let mut text_parts: Vec<String> = Vec::new();
-    for line in input.lines() {
+    let bounded_input = bounded(input, MAX_INPUT);
+    let (code, enhanced) = codes(bounded_input);
+    let mut parts: Vec<&str> = Vec::new();
+    for line in bounded_input.lines() {
         let line = line.trim();
-        if line.is_empty() {
-            continue;
+        let rest = match LINE_PREFIX.find(line) {
+            Some(m) => line[m.end()..].trim(),
+            None => line,
+        };
+        if !rest.is_empty() {
+            parts.push(rest);
         }
-        let tokens: Vec<&str> = line.split_whitespace().collect();
-        let mut rest_from = 0;
-        for (i, tok) in tokens.iter().enumerate() {
-            // "550-5.7.1" (continuation) and "550 5.7.1" both occur.
-            let (basic_part, tail) = match tok.split_once('-') {
-                Some((b, t)) if b.len() == 3 => (b, Some(t)),
-                _ => (*tok, None),
-            };
-            if code.is_none() {
-                if let Some(c) = parse_basic(basic_part) {
-                    code = Some(c);
-                    rest_from = i + 1;
-                    if let Some(t) = tail {
-                        if enhanced.is_none() {
-                            enhanced = parse_enhanced(t);
-                        }
-                    }
-                    continue;
-                }
-            } else if parse_basic(basic_part) == code && i == rest_from {
-                rest_from = i + 1;
-                if let Some(t) = tail {
-                    if enhanced.is_none() {
-                        enhanced = parse_enhanced(t);
-                    }
-                }
-                continue;
-            }
-            if enhanced.is_none() {
-                if let Some(e) = parse_enhanced(tok) {
-                    enhanced = Some(e);
-                    if i == rest_from {
-                        rest_from = i + 1;
-                    }
-                    continue;
-                }
-            } else if parse_enhanced(tok) == enhanced && i == rest_from {
-                rest_from = i + 1;
-                continue;
-            }
-        }
-        let _ = rest_from;
-        text_parts.push(line.to_string());
     }
-    Reply { code, enhanced, text: text_parts.join(" "), raw: input.to_string() }
+    Reply { code, enhanced, text: parts.join(" "), raw: input.to_string() }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn e(s: &str) -> Option<EnhancedCode> {
+        s.parse().ok()
+    }
+
     #[test]
     fn single_line() {
         let r = parse("553 5.1.7 <x@y>: Sender address rejected");
         assert_eq!(r.code, Some(553));
         assert_eq!(r.enhanced, Some(EnhancedCode { class: 5, subject: 1, detail: 7 }));
+        assert_eq!(r.text, "<x@y>: Sender address rejected");
         assert!(r.is_permanent());
     }
 
@@ -133,15 +156,38 @@ mod tests {
     fn multi_line_gmail() {
         let r = parse("550-5.7.26 Unauthenticated email from shop.example is not accepted\n550-5.7.26 due to domain's DMARC policy.\n550 5.7.26 Please contact the administrator");
         assert_eq!(r.code, Some(550));
-        assert_eq!(r.enhanced.map(|e| e.to_string()), Some("5.7.26".to_string()));
+        assert_eq!(r.enhanced, e("5.7.26"));
+        assert_eq!(r.text, "Unauthenticated email from shop.example is not accepted due to domain's DMARC policy. Please contact the administrator");
     }
 
     #[test]
     fn embedded_in_prose() {
         let r = parse("host mx.example[192.0.2.1] said: 450 4.1.8 <a@b.example>: Sender address rejected: Domain not found (in reply to RCPT TO command)");
         assert_eq!(r.code, Some(450));
-        assert_eq!(r.enhanced.map(|e| e.to_string()), Some("4.1.8".to_string()));
+        assert_eq!(r.enhanced, e("4.1.8"));
         assert!(r.is_transient());
+    }
+
+    #[test]
+    fn exchange_and_exim_shapes() {
+        let r = parse("Remote Server returned '550 5.7.509 Access denied, sending domain [X.EXAMPLE] does not pass DMARC'");
+        assert_eq!((r.code, r.enhanced), (Some(550), e("5.7.509")));
+        let r = parse("#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##");
+        assert_eq!((r.code, r.enhanced), (Some(550), e("5.1.1")));
+        let r = parse("SMTP error from remote mail server after RCPT TO:<k@example.net>: host mx [192.0.2.32]: 554 5.7.1 <k@x>: Recipient address rejected");
+        assert_eq!((r.code, r.enhanced), (Some(554), e("5.7.1")));
+        let r = parse("smtp; 550-5.1.1 The email account does not exist");
+        assert_eq!((r.code, r.enhanced), (Some(550), e("5.1.1")));
+        let r = parse("501: 5.1.8 Sender address rejected");
+        assert_eq!((r.code, r.enhanced), (Some(501), e("5.1.8")));
+    }
+
+    #[test]
+    fn ip_addresses_and_dates_are_not_codes() {
+        let r = parse("client [203.0.113.225] blocked at 2024-04-29T23:34:45 v1.2.3");
+        assert_eq!((r.code, r.enhanced), (None, None));
+        let r = parse("Connections from 192.0.2.5 refused: 554 blocked");
+        assert_eq!(r.code, Some(554));
     }
 
     #[test]
@@ -149,5 +195,13 @@ mod tests {
         let r = parse("Sender address rejected");
         assert_eq!(r.code, None);
         assert_eq!(r.enhanced, None);
+    }
+
+    #[test]
+    fn huge_input_is_bounded() {
+        let s = "é".repeat(MAX_INPUT);
+        let r = parse(&s);
+        assert_eq!(r.code, None);
+        assert!(r.text.len() <= MAX_INPUT);
     }
 }

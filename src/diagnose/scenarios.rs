@@ -1,0 +1,162 @@
+//! The scenario suite: folders of zone files and inputs with the expected top cause
+//! (layout in docs/scenarios.md). Each scenario is diagnosed against its own embedded DNS
+//! world, then recorded and replayed: the replay must give identical JSON.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::bundle::Bundle;
+use super::inputs::Request;
+use crate::conformance::SuiteResult;
+use crate::dns::{DnsConfig, Resolver, World};
+
+/// `scenario.json` in a scenario folder.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub description: String,
+    #[serde(default)]
+    pub sender: Option<String>,
+    #[serde(default)]
+    pub ip: Option<IpAddr>,
+    #[serde(default)]
+    pub helo: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub reply: Option<String>,
+    /// A bounce message file, relative to the scenario folder.
+    #[serde(default)]
+    pub bounce: Option<String>,
+    /// The zone folder, relative to the scenario folder (default `zones`).
+    #[serde(default)]
+    pub zones: Option<String>,
+    /// Skip blocklist queries (default false: they go to the world, which answers them).
+    #[serde(default)]
+    pub no_dnsbl: bool,
+    /// DNS blocklist zones to use instead of the default set.
+    #[serde(default)]
+    pub dnsbl: Vec<String>,
+    /// The cause id expected first (docs/causes.md).
+    pub expect_top: String,
+    /// Where the reply text or the bounce shape comes from.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// One scenario's result.
+#[derive(Debug)]
+pub struct Outcome {
+    pub name: String,
+    pub expected: String,
+    pub got: String,
+    pub replay_identical: bool,
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        self.error.is_none() && self.expected == self.got && self.replay_identical
+    }
+}
+
+/// Scenario folders below `dir` (those holding a scenario.json), sorted.
+pub fn list(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut v: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("scenario.json").is_file()).collect();
+    v.sort();
+    if v.is_empty() {
+        return Err(format!("{}: no scenario folders (each needs a scenario.json)", dir.display()));
+    }
+    Ok(v)
+}
+
+/// Run one scenario folder.
+pub async fn run_one(dir: &Path) -> Outcome {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let fail = |expected: String, error: String| Outcome { name: name.clone(), expected, got: "-".into(), replay_identical: false, error: Some(error) };
+    let text = match std::fs::read_to_string(dir.join("scenario.json")) {
+        Ok(t) => t,
+        Err(e) => return fail("?".into(), e.to_string()),
+    };
+    let sc: Scenario = match serde_json::from_str(&text) {
+        Ok(s) => s,
+        Err(e) => return fail("?".into(), format!("scenario.json: {e}")),
+    };
+    let zones = dir.join(sc.zones.as_deref().unwrap_or("zones"));
+    let world = match World::start(&zones).await {
+        Ok(w) => w,
+        Err(e) => return fail(sc.expect_top.clone(), e.to_string()),
+    };
+    let cfg = DnsConfig { servers: vec![], timeout: Duration::from_millis(500), attempts: 1 };
+    let resolver = match Resolver::for_world(&world, &cfg) {
+        Ok(r) => r,
+        Err(e) => return fail(sc.expect_top.clone(), e.to_string()),
+    };
+    let request = Request {
+        sender: sc.sender.clone(),
+        ip: sc.ip,
+        helo: sc.helo.clone(),
+        to: sc.to.clone(),
+        reply: sc.reply.clone(),
+        bounce: sc.bounce.as_ref().map(|b| dir.join(b)),
+        no_dnsbl: sc.no_dnsbl,
+        dnsbl: sc.dnsbl.clone(),
+        smtp: None,
+        auth_user: None,
+        strict_sender: false,
+    };
+    let ctx = match request.context(resolver) {
+        Ok(c) => c,
+        Err(e) => return fail(sc.expect_top.clone(), e),
+    };
+    let live = super::diagnose(&ctx).await;
+    let replayed = super::diagnose(&Bundle::capture(&ctx, &live).replay_context()).await;
+    let json = |d: &super::Diagnosis| serde_json::to_string(d).unwrap_or_default();
+    Outcome {
+        name,
+        expected: sc.expect_top,
+        got: live.causes.first().map(|c| c.id.clone()).unwrap_or_else(|| "none".into()),
+        replay_identical: json(&live) == json(&replayed),
+        error: None,
+    }
+}
+
+/// Run every scenario below `dir`: the suite line, and a confusion summary.
+pub fn run_dir(dir: &Path) -> Result<SuiteResult, String> {
+    let dirs = list(dir)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
+    let outcomes: Vec<Outcome> = rt.block_on(async { futures::future::join_all(dirs.iter().map(|d| run_one(d))).await });
+    let mut result = SuiteResult::new("scenarios");
+    let mut confusion: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut covered: BTreeMap<String, usize> = BTreeMap::new();
+    for o in &outcomes {
+        *covered.entry(o.expected.clone()).or_default() += 1;
+        if o.expected != o.got {
+            *confusion.entry((o.expected.clone(), o.got.clone())).or_default() += 1;
+        }
+        result.check(o.passed(), || match &o.error {
+            Some(e) => format!("{}: error: {e}", o.name),
+            None if !o.replay_identical => format!("{}: --replay gave different JSON", o.name),
+            None => format!("{}: expected {}, got {}", o.name, o.expected, o.got),
+        });
+    }
+    let uncovered: Vec<&str> = super::causes::CAUSES.iter().map(|c| c.id).filter(|id| !covered.contains_key(*id)).collect();
+    result.summary.push(format!(
+        "scenarios: {} causes covered of {}{}",
+        super::causes::CAUSES.len() - uncovered.len(),
+        super::causes::CAUSES.len(),
+        if uncovered.is_empty() { String::new() } else { format!(" (missing: {})", uncovered.join(", ")) }
+    ));
+    if confusion.is_empty() {
+        result.summary.push("scenarios: confusion: none (every top cause as expected)".into());
+    }
+    for ((exp, got), n) in confusion {
+        result.summary.push(format!("scenarios: confusion: expected {exp} -> got {got}: {n}"));
+    }
+    Ok(result)
+}
