@@ -130,3 +130,42 @@ async fn servfail_is_temperror_never_absence() {
     assert_eq!(find(&f, "spf.temperror").severity, Severity::Unknown);
     assert!(!f.iter().any(|x| x.id == "spf.include-none"), "a failure must not read as a missing record");
 }
+
+#[tokio::test]
+async fn hostile_records_over_the_wire_are_bounded() {
+    let (_w, r) = world().await;
+    let started = std::time::Instant::now();
+    let ip = "203.0.113.9".parse().unwrap();
+    let big = spf::check_host(&r, &spf::Query::mail_from(ip, "a@big.hostile.example", "h.example")).await;
+    assert_eq!(big.result, SpfResult::Fail, "{}", big.trace.reason);
+    assert!(big.trace.record.as_ref().unwrap().len() > 4000);
+    let l = spf::lint(&r, "big.hostile.example", None).await;
+    assert!(l.findings.iter().any(|f| f.id == "spf.answer-size"), "{:?}", l.findings.iter().map(|f| &f.id).collect::<Vec<_>>());
+
+    let lp = spf::check_host(&r, &spf::Query::mail_from(ip, "a@loop1.hostile.example", "h.example")).await;
+    assert_eq!(lp.result, SpfResult::PermError);
+    assert!(lp.trace_mentions("limit 10"), "{}", lp.trace.reason);
+    let l = spf::lint(&r, "loop1.hostile.example", None).await;
+    assert!(l.findings.iter().any(|f| f.id == "spf.loop"));
+
+    let cn = spf::check_host(&r, &spf::Query::mail_from(ip, "a@cn.hostile.example", "h.example")).await;
+    // The server answers the looping chain as it sees fit (this one: NODATA; a recursive
+    // resolver: SERVFAIL). Either way it is never a match: fail, or temperror.
+    assert!(matches!(cn.result, SpfResult::TempError | SpfResult::Fail), "{:?}", cn.result);
+    assert!(!cn.trace.steps[0].matched);
+
+    let long_sender = format!("{}@bomb.hostile.example", "x".repeat(64));
+    let bomb = spf::check_host(&r, &spf::Query::mail_from(ip, &long_sender, "h.example")).await;
+    assert_eq!(bomb.result, SpfResult::PermError, "{}", bomb.trace.reason);
+    assert!(bomb.trace.reason.contains("exceeds"), "{}", bomb.trace.reason);
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn no_record_gets_a_tested_first_record() {
+    let (_w, r) = world().await;
+    // hostile.example's apex has no TXT: spf.none, and the fix authorises the ESP host.
+    let f = spf::diagnose(&ctx(&r, "a@hostile.example", "198.51.100.7")).await;
+    let none = find(&f, "spf.none");
+    assert_eq!(none.fix.as_ref().map(|x| matches!(x, Fix::DnsRecord { value, .. } if value == "v=spf1 include:_spf.esp.example ~all")), Some(true), "{none:#?}");
+}

@@ -186,6 +186,23 @@ pub async fn diagnose(ctx: &crate::diagnose::Context) -> Vec<Finding> {
     };
     let (lint, mail, helo_ev) = tokio::join!(lint_fut, mail_fut, helo_fut);
     let mut out = lint.findings;
+    if let (Some(ev), Some(ip)) = (&mail, ctx.ip) {
+        if ev.result == SpfResult::None && ev.trace.txt_query.as_ref().is_some() {
+            // No record at all: the fix is a first record that authorises this IP, tested.
+            if let Some(f) = out.iter_mut().find(|f| f.id == "spf.none") {
+                let auth = find_authorisation(resolver, ip, &sender, &helo).await;
+                let record = format!("v=spf1 {} ~all", auth.term);
+                let mut q = Query::mail_from(ip, &sender, &helo);
+                q.record_override = Some(record.clone());
+                let check = check_host(resolver, &q).await;
+                f.evidence.push(auth.how);
+                f.evidence.push(format!("with this record, check_host gives {} for {ip}", check.result));
+                if check.result == SpfResult::Pass {
+                    f.fix = Some(Fix::record(&domain, "TXT", record, "Publish (add your other sending services as include: terms before ~all)"));
+                }
+            }
+        }
+    }
     if let Some(ev) = mail {
         out.extend(evaluation_findings(resolver, &ev, Identity::MailFrom, &sender, &helo).await);
     }

@@ -383,7 +383,10 @@ fn lint_findings(l: &mut Lint, answers: &[Option<std::sync::Arc<Answer>>], propo
         NodeStatus::NoRecord => f.push(
             Finding::new("spf.none", Severity::Warning, format!("{root_domain} publishes no SPF record"))
                 .evidence(root_ev.clone())
-                .detail("Without SPF, receivers cannot tell which servers may send for the domain; Gmail and Yahoo require SPF or DKIM from every sender and SPF plus DKIM from bulk senders.")
+                .detail(format!(
+                    "Without SPF, receivers cannot tell which servers may send for the domain; Gmail and Yahoo require SPF or DKIM from every sender and SPF plus DKIM from bulk senders. Common includes: {}.",
+                    esp::ESPS.iter().map(|e| format!("{} include:{}", e.name, e.include)).collect::<Vec<_>>().join(", ")
+                ))
                 .fix(Fix::record(&root_domain, "TXT", "v=spf1 mx ~all", "Publish (list your sending services as include: terms before ~all)"))
                 .subject(&root_domain),
         ),
