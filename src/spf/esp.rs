@@ -40,6 +40,14 @@ pub fn by_ptr_org(org: &str) -> Option<&'static Esp> {
     ESPS.iter().find(|e| e.ptr_orgs.contains(&org.as_str()))
 }
 
+/// The service a domain belongs to by organisational domain (e.g. `spf.sendgrid.net`, or
+/// a wrong `sendgrid.com`-style guess sharing the documented include's organisation).
+pub fn by_domain(name: &str) -> Option<&'static Esp> {
+    let name = crate::dns::normalize(name);
+    let org = psl::domain_str(&name)?;
+    by_include(&name).or_else(|| by_ptr_org(org)).or_else(|| ESPS.iter().find(|e| psl::domain_str(e.include) == Some(org)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +58,9 @@ mod tests {
         assert_eq!(by_include("spf.sendinblue.com").unwrap().name, "Brevo");
         assert_eq!(by_ptr_org("outlook.com").unwrap().include, "spf.protection.outlook.com");
         assert!(by_include("example.com").is_none());
+        assert_eq!(by_domain("spf.mailgun.net").unwrap().name, "Mailgun");
+        assert_eq!(by_domain("_spf.outlook.com").unwrap().name, "Microsoft 365");
+        assert!(by_domain("shop.example").is_none());
         assert_eq!(ESPS.len(), 11);
     }
 }

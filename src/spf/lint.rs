@@ -425,7 +425,14 @@ fn lint_findings(l: &mut Lint, answers: &[Option<std::sync::Arc<Answer>>], propo
                 Finding::new("spf.include-none", Severity::Error, format!("`{}` in {parent} names a domain without an SPF record", n.via))
                     .evidence(n.txt_query.clone().unwrap_or_default())
                     .detail("RFC 7208 §5.2/§6.1: including (or redirecting to) a domain with no SPF record is a permerror for every IP that reaches that term.")
-                    .fix(Fix::setting(format!("Remove `{}` from the SPF record of {parent}, or use the include name the service documents.", n.via)))
+                    .fix(match esp::by_domain(&n.domain) {
+                        // A known service's domain with the wrong name: the documented include.
+                        Some(e) => Fix::setting(format!(
+                            "{} documents `include:{}`: replace `{}` with it in the SPF record of {parent}.",
+                            e.name, e.include, n.via
+                        )),
+                        None => Fix::setting(format!("Remove `{}` from the SPF record of {parent}, or use the include name the service documents.", n.via)),
+                    })
                     .subject(&root_domain),
             ),
             NodeStatus::Multiple | NodeStatus::Syntax(_) => f.push(
