@@ -49,10 +49,18 @@ pub async fn find_authorisation(resolver: &Resolver, ip: IpAddr, sender: &str, h
         async move { check_host(resolver, &q).await }
     }))
     .await;
-    for ((c, how), ev) in candidates.into_iter().zip(evals) {
-        if ev.result == SpfResult::Pass {
-            return Authorisation { term: format!("include:{c}"), how };
-        }
+    // A documented include from the table wins; otherwise the passing candidate that costs
+    // the fewest lookups (an ESP's apex record often just includes its `_spf` name).
+    let passing: Vec<(usize, (String, String), u32)> = candidates
+        .into_iter()
+        .zip(evals)
+        .enumerate()
+        .filter(|(_, (_, ev))| ev.result == SpfResult::Pass)
+        .map(|(i, (c, ev))| (i, c, ev.lookups))
+        .collect();
+    let documented = passing.iter().find(|(_, (c, _), _)| esp::by_include(c).is_some());
+    if let Some((_, (c, how), _)) = documented.or_else(|| passing.iter().min_by_key(|(i, _, lookups)| (*lookups, *i))) {
+        return Authorisation { term: format!("include:{c}"), how: how.clone() };
     }
     let term = match ip {
         IpAddr::V4(v4) => format!("ip4:{v4}"),
