@@ -279,7 +279,7 @@ pub async fn check_host(resolver: &Resolver, q: &Query) -> Evaluation {
     };
     let mut ev = Evaluator { resolver: resolver.clone(), data, lookups: 0, voids: 0, ptr_done: false, record_override: q.record_override.clone() };
     let domain = crate::dns::normalize(&q.domain);
-    let trace = ev.check(domain.clone(), true).await;
+    let trace = ev.check(domain.clone(), true, true).await;
     Evaluation {
         result: trace.result,
         domain,
@@ -308,8 +308,9 @@ enum Fetched {
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl Evaluator {
-    /// check_host() for one domain; `top` marks the initial call (what-if override).
-    fn check(&mut self, domain: String, top: bool) -> BoxFut<'_, Trace> {
+    /// check_host() for one domain; `top` marks the initial call (what-if override);
+    /// `want_exp`: the explanation can be used (not inside an include, §6.2).
+    fn check(&mut self, domain: String, top: bool, want_exp: bool) -> BoxFut<'_, Trace> {
         Box::pin(async move {
             let mut trace = Trace::new(&domain);
             if let Some(p) = domain_problem(&domain) {
@@ -336,13 +337,13 @@ impl Evaluator {
                 Fetched::Done(res, why) => return trace.finish(res, why),
             };
             let saved_domain = std::mem::replace(&mut self.data.domain, domain.clone());
-            let out = self.eval_record(&record, &mut trace).await;
+            let out = self.eval_record(&record, &mut trace, want_exp).await;
             self.data.domain = saved_domain;
             match out {
                 Ok((res, why, via_redirect)) => {
                     // After a redirect the target's exp= (already in the trace) applies,
                     // never this record's (§6.2).
-                    if res == SpfResult::Fail && !via_redirect {
+                    if res == SpfResult::Fail && !via_redirect && want_exp {
                         if let Some(exp) = record.exp() {
                             let saved = std::mem::replace(&mut self.data.domain, domain.clone());
                             trace.explanation = self.explain(&exp.value).await;
@@ -387,7 +388,7 @@ impl Evaluator {
         }
     }
 
-    async fn eval_record(&mut self, record: &Record, trace: &mut Trace) -> Result<(SpfResult, String, bool), Abort> {
+    async fn eval_record(&mut self, record: &Record, trace: &mut Trace, want_exp: bool) -> Result<(SpfResult, String, bool), Abort> {
         for d in record.directives() {
             let mut step = Step {
                 term: d.text.clone(),
@@ -449,7 +450,7 @@ impl Evaluator {
                 }
             };
             step.target = Some(target.clone());
-            let nested = self.check(target.clone(), false).await;
+            let nested = self.check(target.clone(), false, want_exp).await;
             let (res, exp) = (nested.result, nested.explanation.clone());
             step.voids = self.voids;
             step.lookups = self.lookups;
@@ -632,7 +633,7 @@ impl Evaluator {
             Mechanism::Include(ms) => {
                 let t = self.expand_target(ms).await.map_err(perm)?;
                 step.target = Some(t.clone());
-                let nested = self.check(t.clone(), false).await;
+                let nested = self.check(t.clone(), false, false).await;
                 let res = nested.result;
                 let reason = nested.reason.clone();
                 if let Some(q) = &nested.txt_query {

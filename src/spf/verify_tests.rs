@@ -174,3 +174,16 @@ async fn what_if_record_override() {
     assert_eq!(ev.result, SpfResult::PermError);
     assert!(ev.trace.reason.contains("/33"), "{}", ev.trace.reason);
 }
+
+#[tokio::test]
+async fn exp_inside_an_include_is_not_even_fetched() {
+    let mut z = StaticZone::new();
+    txt(&mut z, "shop.example", "v=spf1 include:inner.example -all");
+    txt(&mut z, "inner.example", "v=spf1 -all exp=why.inner.example");
+    txt(&mut z, "why.inner.example", "never used");
+    let r = Resolver::from_static(z);
+    let ev = check_host(&r, &Query::mail_from("192.0.2.1".parse().unwrap(), "a@shop.example", "h.example")).await;
+    assert_eq!(ev.result, SpfResult::Fail);
+    assert_eq!(ev.explanation, None);
+    assert!(!r.log().iter().any(|q| q.name == "why.inner.example"), "{:?}", r.log());
+}
