@@ -6,6 +6,7 @@ pub mod conformance;
 mod diagnose;
 pub mod esp;
 pub mod lint;
+mod lint_findings;
 pub mod macros;
 pub mod parse;
 pub mod verify;
