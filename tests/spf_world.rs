@@ -41,7 +41,7 @@ async fn fail_fix_is_the_esp_include_found_from_the_ptr() {
         Some(Fix::record("other.example", "TXT", "v=spf1 ip4:192.0.2.0/24 include:_spf.esp.example -all", "Replace the SPF TXT record with"))
     );
     assert!(fail.evidence.iter().any(|e| e.contains("o1.mta.esp.example")), "{:#?}", fail.evidence);
-    assert!(fail.evidence.iter().any(|e| e.contains("check_host gives pass")), "{:#?}", fail.evidence);
+    assert!(fail.evidence.iter().any(|e| e.contains("with `include:_spf.esp.example` added, check_host gives pass")), "{:#?}", fail.evidence);
     // The trace is in the evidence: the term that did not match and the final -all.
     assert!(fail.evidence.iter().any(|e| e.contains("-all -> MATCH")), "{:#?}", fail.evidence);
     assert_eq!(find(&f, "spf.record").severity, Severity::Ok);
@@ -168,4 +168,18 @@ async fn no_record_gets_a_tested_first_record() {
     let f = spf::diagnose(&ctx(&r, "a@hostile.example", "198.51.100.7")).await;
     let none = find(&f, "spf.none");
     assert_eq!(none.fix.as_ref().map(|x| matches!(x, Fix::DnsRecord { value, .. } if value == "v=spf1 include:_spf.esp.example ~all")), Some(true), "{none:#?}");
+}
+
+#[tokio::test]
+async fn include_over_the_limit_gives_way_to_the_address() {
+    let (_w, r) = world().await;
+    // big.shop.example already needs 10 lookups: include:_spf.esp.example would be the 11th.
+    let f = spf::diagnose(&ctx(&r, "a@big.shop.example", "198.51.100.7")).await;
+    let soft = find(&f, "spf.softfail");
+    assert_eq!(soft.severity, Severity::Warning);
+    assert!(soft.evidence.iter().any(|e| e.contains("with `include:_spf.esp.example` added, check_host gives permerror")), "{:#?}", soft.evidence);
+    match &soft.fix {
+        Some(Fix::DnsRecord { value, .. }) => assert!(value.ends_with("mx a ip4:198.51.100.7 ~all"), "{value}"),
+        other => panic!("{other:?}"),
+    }
 }

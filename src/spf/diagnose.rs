@@ -126,24 +126,40 @@ pub async fn evaluation_findings(resolver: &Resolver, ev: &Evaluation, id: Ident
             }
             if let Some(record) = ev.trace.record.clone() {
                 let auth = find_authorisation(resolver, ip, sender, helo).await;
-                let new = insert_term(&record, &auth.term);
-                // Prove the fix: evaluate the new record for the same IP.
-                let mut q = Query::mail_from(ip, sender, helo);
-                if id == Identity::Helo {
-                    q = Query::helo(ip, helo);
+                f = f.evidence(auth.how.clone());
+                // Prove the fix: evaluate the new record for the same IP. An include that
+                // pushes the record over the lookup limit gives way to the bare address.
+                let bare = match ip {
+                    IpAddr::V4(v4) => format!("ip4:{v4}"),
+                    IpAddr::V6(v6) => format!("ip6:{v6}"),
+                };
+                let mut tries = vec![auth.term.clone()];
+                if auth.term != bare {
+                    tries.push(bare);
                 }
-                q.domain = ev.domain.clone();
-                q.record_override = Some(new.clone());
-                let check = check_host(resolver, &q).await;
-                f = f.evidence(auth.how.clone()).evidence(format!("with the new record, check_host gives {} ({} lookups)", check.result, check.lookups));
-                if check.result == SpfResult::Pass {
-                    f = f.fix(Fix::record(&ev.domain, "TXT", new, "Replace the SPF TXT record with"));
-                } else {
-                    f = f.fix(Fix::setting(format!(
-                        "Adding `{}` is not enough ({}: {}); authorise {ip} before the failing term.",
-                        auth.term, check.result, check.trace.reason
-                    )));
+                let mut fixed = None;
+                let mut last = None;
+                for term in tries {
+                    let new = insert_term(&record, &term);
+                    let mut q = if id == Identity::Helo { Query::helo(ip, helo) } else { Query::mail_from(ip, sender, helo) };
+                    q.domain = ev.domain.clone();
+                    q.record_override = Some(new.clone());
+                    let check = check_host(resolver, &q).await;
+                    f = f.evidence(format!("with `{term}` added, check_host gives {} ({} lookups)", check.result, check.lookups));
+                    if check.result == SpfResult::Pass {
+                        fixed = Some(new);
+                        break;
+                    }
+                    last = Some((term, check));
                 }
+                f = match (fixed, last) {
+                    (Some(new), _) => f.fix(Fix::record(&ev.domain, "TXT", new, "Replace the SPF TXT record with")),
+                    (None, Some((term, check))) => f.fix(Fix::setting(format!(
+                        "Adding `{term}` is not enough ({}: {}); authorise {ip} before the failing term.",
+                        check.result, check.trace.reason
+                    ))),
+                    (None, None) => f,
+                };
             }
             out.push(f);
         }
