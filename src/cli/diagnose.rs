@@ -49,7 +49,8 @@ pub struct DiagnoseArgs {
     /// Skip DNS blocklist queries.
     #[arg(long)]
     pub no_dnsbl: bool,
-    /// Add a DNS blocklist zone (repeatable).
+    /// Use this DNS blocklist zone instead of the default set (repeatable; `default` adds
+    /// the default set back; `domain:ZONE` marks a domain list). See docs/dnsbl.md.
     #[arg(long, value_name = "ZONE")]
     pub dnsbl: Vec<String>,
 }

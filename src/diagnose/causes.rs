@@ -164,7 +164,7 @@ pub const CAUSES: &[CauseDef] = &[
         id: "blocklisted",
         title: "The sending IP or domain is on a blocklist",
         confirms: &["host.listed", "host.domain-listed"],
-        rules_out: &[],
+        rules_out: &["host.not-listed"],
         said_strong: &[Said::Reputation],
         said_weak: &[Said::Policy],
         needs: "--ip (the sending IP) to query the blocklists",

@@ -126,8 +126,12 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
             score += if f.severity == Severity::Error { CONFIRMED_ERROR } else { CONFIRMED_WARNING };
             why.push(format!("check: {} [{}]", f.title, f.id));
         }
+        // A check that rules it out weighs only when no check confirms it (a generic PTR
+        // is still a problem when forward-confirmed rDNS passes).
         for f in findings.iter().filter(|f| def.rules_out.iter().any(|p| causes::matches(p, &f.id))) {
-            score += RULED_OUT;
+            if primary.is_none() {
+                score += RULED_OUT;
+            }
             against.push(format!("check: {} [{}]", f.title, f.id));
         }
         let fams = families(def);
