@@ -27,6 +27,8 @@ pub struct Case {
     pub results: Vec<SpfResult>,
     /// Expected explanation; `Some(None)` for "DEFAULT" (no exp= text).
     pub explanation: Option<Option<String>>,
+    /// `%{r}`, when the test names the receiver.
+    pub receiver: Option<String>,
 }
 
 /// A scenario: its zone and its cases.
@@ -34,6 +36,9 @@ pub struct Scenario {
     pub description: String,
     pub zone: StaticZone,
     pub cases: Vec<Case>,
+    /// Tests of pyspf's own modes that are not RFC 7208 behaviour (`strict: 0`, lax, or a
+    /// result such as `ambiguous`): not run, listed in the notes.
+    pub not_applicable: Vec<String>,
 }
 
 fn strings(v: &Value) -> Option<Vec<Vec<u8>>> {
@@ -107,18 +112,38 @@ pub fn zone_of(zonedata: &Value) -> Result<StaticZone, String> {
 const ALL_TYPES: &[RType] =
     &[RType::A, RType::Aaaa, RType::Mx, RType::Txt, RType::Ptr, RType::Cname, RType::Ns, RType::Soa, RType::Spf, RType::Ds];
 
-/// Load a suite file (JSON list of scenarios).
+/// Load a suite file: a JSON list of scenarios, or a YAML file of scenario documents.
 pub fn load(path: &Path) -> Result<Vec<Scenario>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let doc: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let list = doc.as_array().ok_or_else(|| format!("{}: not a list of scenarios", path.display()))?;
+    let list: Vec<Value> = if path.extension().is_some_and(|e| e == "json") {
+        let doc: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        doc.as_array().cloned().ok_or_else(|| format!("{}: not a list of scenarios", path.display()))?
+    } else {
+        use serde::Deserialize;
+        serde_yaml::Deserializer::from_str(&text)
+            .map(|d| Value::deserialize(d).map_err(|e| format!("{}: {e}", path.display())))
+            .collect::<Result<_, _>>()?
+    };
     let mut out = Vec::new();
-    for s in list {
-        let description = s.get("description").and_then(Value::as_str).unwrap_or("").to_string();
+    for s in &list {
+        let description = s
+            .get("description")
+            .or_else(|| s.get("comment"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_string();
         let zone = zone_of(s.get("zonedata").unwrap_or(&Value::Null)).map_err(|e| format!("{description}: {e}"))?;
         let mut cases = Vec::new();
+        let mut not_applicable = Vec::new();
         if let Some(tests) = s.get("tests").and_then(Value::as_object) {
             for (id, t) in tests {
+                let lax = t.get("strict").and_then(Value::as_u64) == Some(0);
+                let non_rfc = t.get("result").and_then(Value::as_str).is_some_and(|r| SpfResult::parse(r).is_none());
+                if lax || non_rfc {
+                    not_applicable.push(format!("{id}: pyspf {} mode, not RFC 7208", if lax { "lax" } else { "harsh (result ambiguous)" }));
+                    continue;
+                }
                 let get = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or("").to_string();
                 let results = match t.get("result") {
                     Some(Value::String(r)) => vec![r.clone()],
@@ -140,10 +165,11 @@ pub fn load(path: &Path) -> Result<Vec<Scenario>, String> {
                     helo: get("helo"),
                     results,
                     explanation,
+                    receiver: t.get("receiver").and_then(Value::as_str).map(str::to_string),
                 });
             }
         }
-        out.push(Scenario { description, zone, cases });
+        out.push(Scenario { description, zone, cases, not_applicable });
     }
     Ok(out)
 }
@@ -159,7 +185,8 @@ pub struct Outcome1 {
 /// MAIL FROM is empty.
 pub async fn run_case(resolver: &Resolver, c: &Case) -> Result<Outcome1, String> {
     let ip: IpAddr = c.host.parse().map_err(|_| format!("bad host {}", c.host))?;
-    let q = Query::mail_from(ip, &c.mailfrom, &c.helo);
+    let mut q = Query::mail_from(ip, &c.mailfrom, &c.helo);
+    q.receiver = c.receiver.clone();
     let ev = check_host(resolver, &q).await;
     Ok(Outcome1 { result: ev.result, explanation: ev.explanation })
 }
@@ -178,6 +205,9 @@ pub fn satisfies(c: &Case, o: &Outcome1) -> bool {
 fn run_suite(scenarios: &[Scenario], name: &str) -> Result<SuiteResult, String> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     let mut res = SuiteResult::new(name);
+    for s in scenarios {
+        res.notes.extend(s.not_applicable.iter().map(|n| format!("not run: {n}")));
+    }
     rt.block_on(async {
         for s in scenarios {
             for c in &s.cases {
@@ -230,6 +260,10 @@ pub fn run(data: &Path) -> Result<Vec<SuiteResult>, String> {
             return Err(format!("{} not found", p.display()));
         }
     }
+    let pextra = data.join("spf/pyspf-extra-test.yml");
+    if !pextra.exists() {
+        return Err(format!("{} not found", pextra.display()));
+    }
     let (new, old) = (load(&p7208)?, load(&p4408)?);
     let r7208 = run_suite(&new, "rfc7208")?;
     let mut r4408 = run_suite(&old, "rfc4408")?;
@@ -237,5 +271,6 @@ pub fn run(data: &Path) -> Result<Vec<SuiteResult>, String> {
         let show = |v: &[SpfResult]| v.iter().map(|r| r.as_str()).collect::<Vec<_>>().join("|");
         r4408.notes.push(format!("{id}: expectation changed by RFC 7208 ({} -> {}); we give the RFC 7208 answer", show(&was), show(&now)));
     }
-    Ok(vec![r7208, r4408])
+    let extra = run_suite(&load(&pextra)?, "pyspf-extra")?;
+    Ok(vec![r7208, r4408, extra])
 }
