@@ -183,3 +183,19 @@ async fn include_over_the_limit_gives_way_to_the_address() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The lint walk is breadth-first and concurrent: with 100 ms added to every answer, a
+/// 10-lookup tree three levels deep takes about three round trips, not twelve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lint_walks_levels_concurrently() {
+    let (w, r) = world().await;
+    w.set_delay(Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    let l = spf::lint(&r, "big.shop.example", None).await;
+    let took = started.elapsed();
+    assert_eq!((l.total_lookups, l.depth), (10, 3));
+    let queries = r.log().len();
+    assert!(queries >= 12, "{queries} queries");
+    // Sequential would be >= 1.2 s; generous margin for a loaded machine.
+    assert!(took < Duration::from_millis(700), "lint took {took:?} for {queries} queries at depth {}", l.depth);
+}

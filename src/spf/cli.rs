@@ -105,11 +105,13 @@ pub async fn run(args: SpfArgs, env: &Env) -> ExitCode {
         });
     } else {
         let style = Style { color: env.color };
-        print!("{}", render(&domain, &sender, &lint, ev.as_ref(), helo_ev.as_ref(), &findings, style));
+        let mut out = render(&domain, &sender, &lint, ev.as_ref(), helo_ev.as_ref(), &findings, style);
         if env.global.trace_dns {
-            println!("\n{}", style.heading("DNS queries"));
-            print!("{}", text::dns_log(style, &r.log()));
+            out.push_str(&format!("\n{}\n{}", style.heading("DNS queries"), text::dns_log(style, &r.log())));
         }
+        // A closed pipe (`| head`) is not an error worth a panic.
+        use std::io::Write;
+        let _ = std::io::stdout().lock().write_all(out.as_bytes());
     }
     let worst = findings.iter().map(|f| f.severity).max().unwrap_or(Severity::Ok);
     ExitCode::from(match worst {
