@@ -548,14 +548,20 @@ impl Evaluator {
         let ip = self.data.ip;
         match m {
             Mechanism::All => Ok(true),
-            Mechanism::Ip4 { addr, prefix } => Ok(match ip {
-                IpAddr::V4(v4) => in_net4(v4, *addr, *prefix),
-                _ => false,
-            }),
-            Mechanism::Ip6 { addr, prefix } => Ok(match ip {
-                IpAddr::V6(v6) => in_net6(v6, *addr, *prefix),
-                _ => false,
-            }),
+            Mechanism::Ip4 { addr, prefix } => {
+                let hit = matches!(ip, IpAddr::V4(v4) if in_net4(v4, *addr, *prefix));
+                if !hit {
+                    step.note = Some(if ip.is_ipv4() { format!("{ip} is outside {addr}/{prefix}") } else { format!("{ip} is IPv6; ip4 never matches it") });
+                }
+                Ok(hit)
+            }
+            Mechanism::Ip6 { addr, prefix } => {
+                let hit = matches!(ip, IpAddr::V6(v6) if in_net6(v6, *addr, *prefix));
+                if !hit {
+                    step.note = Some(if ip.is_ipv6() { format!("{ip} is outside {addr}/{prefix}") } else { format!("{ip} is IPv4; ip6 never matches it") });
+                }
+                Ok(hit)
+            }
             Mechanism::A { domain, cidr } => {
                 let t = self.target_or_domain(domain.as_ref(), step).await?;
                 if let Some(p) = crate::dns::invalid_name(&t) {
@@ -568,7 +574,11 @@ impl Evaluator {
                     return Err(temp(&a));
                 }
                 self.void(&a, step)?;
-                Ok(a.ips().iter().any(|x| in_cidr(ip, *x, cidr)))
+                let hit = a.ips().iter().any(|x| in_cidr(ip, *x, cidr));
+                if !hit && a.outcome == Outcome::Records {
+                    step.note = Some(format!("{ip} is not among the addresses of {t}{}", cidr_text(cidr)));
+                }
+                Ok(hit)
             }
             Mechanism::Mx { domain, cidr } => {
                 let t = self.target_or_domain(domain.as_ref(), step).await?;
@@ -599,6 +609,9 @@ impl Evaluator {
                         step.note = Some(format!("{ip} is an address of MX host {}", a.name));
                         return Ok(true);
                     }
+                }
+                if !hosts.is_empty() {
+                    step.note = Some(format!("{ip} is not an address of any MX host of {t}{}", cidr_text(cidr)));
                 }
                 Ok(false)
             }
@@ -673,6 +686,13 @@ impl Evaluator {
             self.resolve_p().await;
         }
         macros::expand(&es, &self.data).ok()
+    }
+}
+
+fn cidr_text(c: &DualCidr) -> String {
+    match (c.v4, c.v6) {
+        (None, None) => String::new(),
+        (v4, v6) => format!(" (within /{} for IPv4, /{} for IPv6)", v4.unwrap_or(32), v6.unwrap_or(128)),
     }
 }
 
