@@ -86,6 +86,7 @@ pub async fn run(args: SpfArgs, env: &Env) -> ExitCode {
     let (lint, ev, helo_ev) = tokio::join!(lint(r, &domain, args.record.as_deref()), eval_fut, helo_fut);
     let mut findings = lint.findings.clone();
     if let Some(ev) = &ev {
+        super::diagnose::first_record_fix(r, &mut findings, ev, &sender, &helo).await;
         findings.extend(evaluation_findings(r, ev, Identity::MailFrom, &sender, &helo).await);
     }
     if let Some(ev) = &helo_ev {

@@ -184,6 +184,27 @@ pub async fn evaluation_findings(resolver: &Resolver, ev: &Evaluation, id: Ident
     out
 }
 
+/// When the domain has no SPF record at all, make `spf.none`'s fix a first record that
+/// authorises the evaluated IP (tested with check_host before it is offered).
+pub async fn first_record_fix(resolver: &Resolver, findings: &mut [Finding], ev: &Evaluation, sender: &str, helo: &str) {
+    if ev.result != SpfResult::None || ev.trace.txt_query.is_none() || ev.trace.proposed {
+        return;
+    }
+    let Some(f) = findings.iter_mut().find(|f| f.id == "spf.none") else { return };
+    let ip = ev.ip;
+    let auth = find_authorisation(resolver, ip, sender, helo).await;
+    let record = format!("v=spf1 {} ~all", auth.term);
+    let mut q = Query::mail_from(ip, sender, helo);
+    q.domain = ev.domain.clone();
+    q.record_override = Some(record.clone());
+    let check = check_host(resolver, &q).await;
+    f.evidence.push(auth.how);
+    f.evidence.push(format!("with this record, check_host gives {} for {ip}", check.result));
+    if check.result == SpfResult::Pass {
+        f.fix = Some(Fix::record(&ev.domain, "TXT", record, "Publish (add your other sending services as include: terms before ~all)"));
+    }
+}
+
 /// The findings for `diagnose`.
 pub async fn diagnose(ctx: &crate::diagnose::Context) -> Vec<Finding> {
     let Some(domain) = ctx.sender_domain().map(str::to_string) else { return Vec::new() };
@@ -210,22 +231,8 @@ pub async fn diagnose(ctx: &crate::diagnose::Context) -> Vec<Finding> {
     };
     let (lint, mail, helo_ev) = tokio::join!(lint_fut, mail_fut, helo_fut);
     let mut out = lint.findings;
-    if let (Some(ev), Some(ip)) = (&mail, ctx.ip) {
-        if ev.result == SpfResult::None && ev.trace.txt_query.as_ref().is_some() {
-            // No record at all: the fix is a first record that authorises this IP, tested.
-            if let Some(f) = out.iter_mut().find(|f| f.id == "spf.none") {
-                let auth = find_authorisation(resolver, ip, &sender, &helo).await;
-                let record = format!("v=spf1 {} ~all", auth.term);
-                let mut q = Query::mail_from(ip, &sender, &helo);
-                q.record_override = Some(record.clone());
-                let check = check_host(resolver, &q).await;
-                f.evidence.push(auth.how);
-                f.evidence.push(format!("with this record, check_host gives {} for {ip}", check.result));
-                if check.result == SpfResult::Pass {
-                    f.fix = Some(Fix::record(&domain, "TXT", record, "Publish (add your other sending services as include: terms before ~all)"));
-                }
-            }
-        }
+    if let Some(ev) = &mail {
+        first_record_fix(resolver, &mut out, ev, &sender, &helo).await;
     }
     if let Some(ev) = mail {
         out.extend(evaluation_findings(resolver, &ev, Identity::MailFrom, &sender, &helo).await);

@@ -20,6 +20,8 @@ pub const LOOKUP_LIMIT: u32 = 10;
 pub const VOID_LIMIT: u32 = 2;
 /// Names looked at inside one `mx` or `ptr` (§4.6.4).
 pub const NAME_LIMIT: usize = 10;
+/// Wall-clock bound on one check_host() (§4.6.4: "at least 20 seconds").
+pub const EVAL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The result of check_host() (§2.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -279,7 +281,13 @@ pub async fn check_host(resolver: &Resolver, q: &Query) -> Evaluation {
     };
     let mut ev = Evaluator { resolver: resolver.clone(), data, lookups: 0, voids: 0, ptr_done: false, record_override: q.record_override.clone() };
     let domain = crate::dns::normalize(&q.domain);
-    let trace = ev.check(domain.clone(), true, true).await;
+    let trace = match tokio::time::timeout(EVAL_DEADLINE, ev.check(domain.clone(), true, true)).await {
+        Ok(t) => t,
+        Err(_) => Trace::new(&domain).finish(
+            SpfResult::TempError,
+            format!("the evaluation took longer than {} s (§4.6.4)", EVAL_DEADLINE.as_secs()),
+        ),
+    };
     Evaluation {
         result: trace.result,
         domain,
