@@ -37,6 +37,10 @@ pub type Runner = fn(&Path) -> Result<Vec<SuiteResult>, String>;
 pub fn suites() -> Vec<(&'static str, Runner)> {
     vec![
         ("rfc7208/rfc4408/pyspf-extra", crate::spf::conformance::run),
+        ("dkim", crate::dkim::conformance::run),
+        ("dmarc-authheaders", crate::dmarc::conformance::authheaders),
+        ("dmarc-syntax", crate::dmarc::conformance::syntax),
+        ("psl", crate::dmarc::conformance::psl),
         ("rejection-texts", crate::reply::conformance::run),
         // The repository's scenario suite comes last: it uses every module.
         ("scenarios", scenarios),

@@ -59,7 +59,7 @@ pub const CAUSES: &[CauseDef] = &[
     CauseDef {
         id: "domain-missing",
         title: "The sender domain does not exist or has no mail host",
-        confirms: &["domain.nxdomain", "domain.no-mail-host", "domain.mx-unresolvable", "smtp.sender-domain-unknown", "smtp.no-mail-host"],
+        confirms: &["domain.nxdomain", "domain.no-mail-host", "domain.mx-unresolvable", "smtp.sender-domain-unknown"],
         rules_out: &["domain.ok", "domain.implicit-mx"],
         said_strong: &[Said::UnknownSenderDomain],
         said_weak: &[Said::SenderVerifyFailed],
@@ -143,7 +143,7 @@ pub const CAUSES: &[CauseDef] = &[
     CauseDef {
         id: "login-not-owner",
         title: "The login may not send as this address",
-        confirms: &["smtp.login-not-owner", "smtp.not-logged-in", "smtp.sender-access-denied"],
+        confirms: &["smtp.login-not-owner", "smtp.not-logged-in"],
         rules_out: &[],
         said_strong: &[Said::SendAsDenied],
         said_weak: &[Said::RelayDenied],

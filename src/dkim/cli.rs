@@ -1,18 +1,107 @@
 //! `mailsleuth dkim`: DKIM key records for a domain.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cli::Env;
+use crate::cli::{exit, Env};
+use crate::finding::Severity;
+use crate::render::text::{self, Style};
 
 #[derive(Debug, clap::Args)]
 pub struct DkimArgs {
-    /// Arguments to be defined by this module's issue.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
+    /// The signing domain (d=).
+    pub domain: String,
+    /// Selector to check (repeatable). Without one, the selectors of --message and the
+    /// common provider selectors are tried.
+    #[arg(long = "selector", short = 's', value_name = "S")]
+    pub selectors: Vec<String>,
+    /// Take the selectors from this message's DKIM-Signature headers (d= of DOMAIN).
+    #[arg(long, value_name = "FILE")]
+    pub message: Option<PathBuf>,
+}
+
+/// Selectors named by DKIM-Signature headers of `raw` for `domain`.
+pub fn selectors_in_message(raw: &[u8], domain: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(msg) = mail_auth::AuthenticatedMessage::parse(raw) else { return out };
+    for (name, value) in &msg.headers {
+        if name.eq_ignore_ascii_case(b"DKIM-Signature") {
+            let tags = super::verify::sig_tags(value);
+            let get = |k: &str| tags.iter().find(|(n, _)| n == k).map(|(_, v)| v.to_ascii_lowercase());
+            if get("d").as_deref() == Some(domain) {
+                if let Some(s) = get("s") {
+                    if !out.contains(&s) {
+                        out.push(s);
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 pub async fn run(args: DkimArgs, env: &Env) -> ExitCode {
-    let _ = (args, env);
-    eprintln!("mailsleuth dkim: not available yet");
-    crate::cli::exit::USAGE.into()
+    let domain = crate::dmarc::psl::to_ascii(&crate::dns::normalize(&args.domain));
+    if crate::dns::invalid_name(&domain).is_some() || !super::verify::valid_dns_name(&domain) {
+        eprintln!("mailsleuth dkim: {:?} is not a domain name", args.domain);
+        return exit::USAGE.into();
+    }
+    let mut selectors = args.selectors.clone();
+    if let Some(path) = &args.message {
+        match crate::dmarc::message::read_message(path) {
+            Ok(raw) => {
+                for s in selectors_in_message(&raw, &domain) {
+                    if !selectors.contains(&s) {
+                        selectors.push(s);
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("mailsleuth dkim: {e}");
+                return exit::USAGE.into();
+            }
+        }
+    }
+    if let Some(bad) = selectors.iter().find(|s| !super::verify::valid_dns_name(s)) {
+        eprintln!("mailsleuth dkim: selector {bad:?} is not a valid DNS label sequence");
+        return exit::USAGE.into();
+    }
+    let dns = match env.dns().await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("mailsleuth dkim: {e}");
+            return e.exit_code().into();
+        }
+    };
+    let (checks, findings) = super::inspect_domain(&dns.resolver, &domain, &selectors).await;
+    let tried: Vec<&str> = checks.iter().map(|c| c.selector.as_str()).collect();
+    if env.global.json {
+        crate::render::json::print(&serde_json::json!({
+            "schema_version": crate::render::json::SCHEMA_VERSION,
+            "domain": domain,
+            "tried": tried,
+            "selectors": checks.iter().filter(|c| c.found() || !c.cnames.is_empty() || c.outcome.is_failure() || !selectors.is_empty()).collect::<Vec<_>>(),
+            "findings": findings,
+            "dns": if env.global.trace_dns { serde_json::to_value(dns.resolver.log()).ok() } else { None },
+        }));
+    } else {
+        let style = Style { color: env.color };
+        println!("{}", style.heading(&format!("DKIM keys of {domain}")));
+        for f in &findings {
+            print!("{}", text::finding(style, f, "  "));
+        }
+        println!("{}", style.dim(&format!("  selectors tried: {}", tried.join(", "))));
+        if env.global.trace_dns {
+            for q in dns.resolver.log() {
+                println!("{}", style.dim(&format!("  dns: {} {} -> {} ({:.1} ms)", q.name, q.rtype, q.outcome, q.elapsed_ms)));
+            }
+        }
+    }
+    if findings.iter().any(|f| f.severity == Severity::Error) {
+        exit::PROBLEM.into()
+    } else if !checks.is_empty() && checks.iter().all(|c| c.outcome.is_failure()) {
+        exit::INCOMPLETE.into()
+    } else {
+        exit::OK.into()
+    }
 }

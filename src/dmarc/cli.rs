@@ -1,32 +1,175 @@
 //! `mailsleuth dmarc`: the DMARC record and policy of a domain.
+//! `mailsleuth verify`: DKIM, SPF and DMARC for a real message.
 
+use std::net::IpAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cli::Env;
+use crate::cli::{exit, Env};
+use crate::finding::{Finding, Severity};
+use crate::render::text::{self, Style};
 
 #[derive(Debug, clap::Args)]
 pub struct DmarcArgs {
-    /// Arguments to be defined by this module's issue.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
+    /// The From (header) domain to look up.
+    pub domain: String,
+}
+
+fn exit_for(findings: &[Finding]) -> ExitCode {
+    if findings.iter().any(|f| f.severity == Severity::Error) {
+        exit::PROBLEM.into()
+    } else if findings.iter().any(|f| f.severity == Severity::Unknown) {
+        exit::INCOMPLETE.into()
+    } else {
+        exit::OK.into()
+    }
+}
+
+fn print_dns_log(style: Style, resolver: &crate::dns::Resolver) {
+    for q in resolver.log() {
+        println!("{}", style.dim(&format!("  dns: {} {} -> {} ({:.1} ms, {})", q.name, q.rtype, q.outcome, q.elapsed_ms, q.server)));
+    }
 }
 
 pub async fn run(args: DmarcArgs, env: &Env) -> ExitCode {
-    let _ = (args, env);
-    eprintln!("mailsleuth dmarc: not available yet");
-    crate::cli::exit::USAGE.into()
+    let domain = crate::dmarc::psl::to_ascii(&crate::dns::normalize(&args.domain));
+    if crate::dns::invalid_name(&domain).is_some() || !crate::dkim::verify::valid_dns_name(&domain) {
+        eprintln!("mailsleuth dmarc: {:?} is not a domain name", args.domain);
+        return exit::USAGE.into();
+    }
+    let dns = match env.dns().await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("mailsleuth dmarc: {e}");
+            return e.exit_code().into();
+        }
+    };
+    let report = super::inspect(&dns.resolver, &domain).await;
+    if env.global.json {
+        let mut doc = serde_json::json!({
+            "schema_version": crate::render::json::SCHEMA_VERSION,
+            "domain": report.domain,
+            "org_domain": report.discovery.org_domain,
+            "record": report.discovery.found().map(|f| f.record.raw.clone()),
+            "found_at": report.discovery.found().map(|f| format!("_dmarc.{}", f.domain)),
+            "found_via": report.discovery.found().map(|f| f.via.phrase()),
+            "policy": report.applied.map(|a| a.disposition.as_str()),
+            "policy_tag": report.applied.map(|a| a.tag),
+            "discovery": report.discovery,
+            "tree_walk": report.tree_walk,
+            "report_authorization": report.report_auth,
+            "findings": report.findings,
+        });
+        if env.global.trace_dns {
+            doc["dns"] = serde_json::to_value(dns.resolver.log()).unwrap_or_default();
+        }
+        crate::render::json::print(&doc);
+    } else {
+        let style = Style { color: env.color };
+        println!("{}", style.heading(&format!("DMARC for {domain}")));
+        match report.discovery.found() {
+            Some(f) => {
+                println!("  record:  _dmarc.{} ({})", f.domain, f.via.phrase());
+                println!("           {}", style.bold(&f.record.raw));
+            }
+            None => println!("  record:  none found"),
+        }
+        if let Some(a) = report.applied {
+            println!("  policy:  {} for mail From {domain} ({})", style.bold(a.disposition.as_str()), a.tag);
+        }
+        println!("  org domain (PSL): {}", report.discovery.org_domain);
+        for f in &report.findings {
+            print!("{}", text::finding(style, f, "  "));
+        }
+        if env.global.trace_dns {
+            print_dns_log(style, &dns.resolver);
+        }
+    }
+    exit_for(&report.findings)
 }
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// Arguments to be defined by this module's issue.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
+    /// The message file (RFC 5322, as received; at most 64 MiB).
+    pub message: PathBuf,
+    /// The IP address the message came from: SPF is evaluated for it.
+    #[arg(long)]
+    pub ip: Option<IpAddr>,
+    /// The HELO/EHLO name the sender used.
+    #[arg(long)]
+    pub helo: Option<String>,
+    /// The envelope sender (MAIL FROM / return-path).
+    #[arg(long, value_name = "ADDR")]
+    pub mail_from: Option<String>,
 }
 
 /// `mailsleuth verify MESSAGE.eml`: DKIM, SPF and DMARC for a real message.
 pub async fn run_verify(args: VerifyArgs, env: &Env) -> ExitCode {
-    let _ = (args, env);
-    eprintln!("mailsleuth verify: not available yet");
-    crate::cli::exit::USAGE.into()
+    let raw = match super::message::read_message(&args.message) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mailsleuth verify: {e}");
+            return exit::USAGE.into();
+        }
+    };
+    if args.ip.is_some() && args.helo.is_none() && args.mail_from.is_none() {
+        eprintln!("mailsleuth verify: --ip needs --mail-from (or --helo for a null sender)");
+        return exit::USAGE.into();
+    }
+    let dns = match env.dns().await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("mailsleuth verify: {e}");
+            return e.exit_code().into();
+        }
+    };
+    // mail-auth's SPF verifier resolves by itself: point it at the same servers.
+    let spf_servers = match (&dns.world, env.dns_config()) {
+        (Some(w), _) if env.global.zones.is_some() => Some(vec![w.addr()]),
+        (_, Ok(cfg)) if !cfg.servers.is_empty() => Some(cfg.servers),
+        _ => None,
+    };
+    let opts = super::message::VerifyOptions { ip: args.ip, helo: args.helo.clone(), mail_from: args.mail_from.clone(), spf_servers };
+    let report = match super::message::verify(&dns.resolver, &raw, &opts).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mailsleuth verify: {}: {e}", args.message.display());
+            return exit::USAGE.into();
+        }
+    };
+    if env.global.json {
+        let mut doc = serde_json::to_value(&report).unwrap_or_default();
+        doc["schema_version"] = serde_json::json!(crate::render::json::SCHEMA_VERSION);
+        if env.global.trace_dns {
+            doc["dns"] = serde_json::to_value(dns.resolver.log()).unwrap_or_default();
+        }
+        crate::render::json::print(&doc);
+    } else {
+        let style = Style { color: env.color };
+        println!("{}", style.heading(&format!("Verification of {}", args.message.display())));
+        println!("{}", style.bold(&report.authentication_results));
+        println!();
+        let v = &report.dmarc_overall;
+        println!("DMARC: {} for {}", style.bold(v.result.as_str()), if v.from_domain.is_empty() { "(no From domain)" } else { &v.from_domain });
+        if let Some(a) = v.policy {
+            println!("  policy that applies: {} ({}{})", a.disposition.as_str(), a.tag, if v.pct < 100 { format!(", pct={}", v.pct) } else { String::new() });
+        }
+        for c in &v.checks {
+            println!("  - {}", c.explanation);
+        }
+        if let Some(s) = &report.spf {
+            println!("SPF: {} for {} — {}", s.result, s.domain, s.source);
+        }
+        if let Some(a) = &report.arc {
+            println!("ARC: {} set(s); seals: {}", a.sets, a.seals.iter().map(|(i, cv)| format!("i={i} cv={cv}")).collect::<Vec<_>>().join(", "));
+        }
+        println!();
+        for f in &report.findings {
+            print!("{}", text::finding(style, f, "  "));
+        }
+        if env.global.trace_dns {
+            print_dns_log(style, &dns.resolver);
+        }
+    }
+    exit_for(&report.findings)
 }

@@ -226,18 +226,13 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// An answer with data (or NXDOMAIN/NODATA); timing is filled in by the resolver.
+    pub fn new(name: &str, rtype: RType, outcome: Outcome, records: Vec<Rec>, cnames: Vec<(String, String)>, ttl: Option<u32>, server: &str) -> Self {
+        Answer { name: name.to_string(), rtype, outcome, records, cnames, ttl, elapsed_ms: 0.0, server: server.to_string(), error: None }
+    }
+
     pub fn failed(name: &str, rtype: RType, outcome: Outcome, why: impl Into<String>, server: &str) -> Self {
-        Answer {
-            name: name.to_string(),
-            rtype,
-            outcome,
-            records: Vec::new(),
-            cnames: Vec::new(),
-            ttl: None,
-            elapsed_ms: 0.0,
-            server: server.to_string(),
-            error: Some(why.into()),
-        }
+        Answer { error: Some(why.into()), ..Answer::new(name, rtype, outcome, Vec::new(), Vec::new(), None, server) }
     }
     pub fn is_failure(&self) -> bool {
         self.outcome.is_failure()

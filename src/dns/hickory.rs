@@ -151,17 +151,7 @@ impl HickoryBackend {
                     }
                 }
                 let outcome = if records.is_empty() { Outcome::NoData } else { Outcome::Records };
-                Answer {
-                    name: name.to_string(),
-                    rtype,
-                    outcome,
-                    records,
-                    cnames,
-                    ttl,
-                    elapsed_ms: 0.0,
-                    server: self.servers.clone(),
-                    error: None,
-                }
+                Answer::new(name, rtype, outcome, records, cnames, ttl, &self.servers)
             }
             Err(err) => self.classify(name, rtype, err),
         }
@@ -185,17 +175,7 @@ impl HickoryBackend {
             NetError::Timeout => (Outcome::Timeout, Some("no answer before the timeout".to_string()), None),
             other => (Outcome::Error, Some(other.to_string()), None),
         };
-        Answer {
-            name: name.to_string(),
-            rtype,
-            outcome,
-            records: Vec::new(),
-            cnames: Vec::new(),
-            ttl,
-            elapsed_ms: 0.0,
-            server: self.servers.clone(),
-            error: why,
-        }
+        Answer { error: why, ..Answer::new(name, rtype, outcome, Vec::new(), Vec::new(), ttl, &self.servers) }
     }
 }
 

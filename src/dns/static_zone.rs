@@ -112,15 +112,5 @@ impl StaticZone {
 }
 
 fn answer(name: &str, rtype: RType, outcome: Outcome, records: Vec<Rec>, cnames: Vec<(String, String)>) -> Answer {
-    Answer {
-        name: normalize(name),
-        rtype,
-        outcome,
-        records,
-        cnames,
-        ttl: Some(300),
-        elapsed_ms: 0.0,
-        server: "in-memory records".to_string(),
-        error: None,
-    }
+    Answer::new(&normalize(name), rtype, outcome, records, cnames, Some(300), "in-memory records")
 }
