@@ -43,7 +43,7 @@ pub async fn find_authorisation(resolver: &Resolver, ip: IpAddr, sender: &str, h
             }
         }
     }
-    // Test every candidate at once: the first (in preference order) that passes wins.
+    // Test every candidate at once (each is a full check_host for this IP).
     let evals = futures::future::join_all(candidates.iter().map(|(c, _)| {
         let q = Query { ip, domain: c.clone(), sender: sender.to_string(), helo: helo.to_string(), receiver: None, record_override: None };
         async move { check_host(resolver, &q).await }
