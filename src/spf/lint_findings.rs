@@ -57,6 +57,7 @@ pub(super) fn lint_findings(l: &mut Lint, answers: &[Option<std::sync::Arc<Answe
         NodeStatus::Syntax(e) => f.push(
             Finding::new("spf.syntax", Severity::Error, format!("the SPF record of {root_domain} has a syntax error"))
                 .evidence(format!("record: {}", root.record.as_deref().unwrap_or("")))
+                .evidence(caret(root.record.as_deref().unwrap_or("")))
                 .evidence(format!("error {e}"))
                 .detail("RFC 7208 §4.6: any syntax error makes the whole record a permerror, so SPF fails for every IP.")
                 .subject(&root_domain),
@@ -121,7 +122,10 @@ pub(super) fn lint_findings(l: &mut Lint, answers: &[Option<std::sync::Arc<Answe
     // The lookup count.
     let total = l.total_lookups;
     let per_node: Vec<String> = l.tree_lines();
-    if total > LOOKUP_LIMIT {
+    let root_parsed = l.nodes[0].status == NodeStatus::Ok && l.nodes[0].record.is_some();
+    if !root_parsed {
+        // No count to give for a record that does not evaluate.
+    } else if total > LOOKUP_LIMIT {
         let mut fnd = Finding::new("spf.lookup-limit", Severity::Error, format!("the SPF tree of {root_domain} needs {total} DNS lookups (limit {LOOKUP_LIMIT})"))
             .evidences(per_node.clone())
             .detail("RFC 7208 §4.6.4: a receiver returns permerror at the 11th DNS-querying term, so every IP not matched before that point fails SPF.")
@@ -182,6 +186,12 @@ pub(super) fn lint_findings(l: &mut Lint, answers: &[Option<std::sync::Arc<Answe
         }
     }
     l.findings.extend(f);
+}
+
+/// A caret under the byte where the record stops parsing, aligned with "record: ".
+fn caret(record: &str) -> String {
+    let pos = parse::parse_record(record).err().map(|e| e.pos).unwrap_or(0).min(record.len());
+    format!("        {}^", " ".repeat(pos))
 }
 
 fn path_of(l: &Lint, n: &Node) -> String {
