@@ -114,7 +114,7 @@ pub fn expand_domain(ms: &MacroString, data: &MacroData) -> Result<String, Strin
     while s.len() > 253 {
         match s.find('.') {
             Some(i) => s = s[i + 1..].to_string(),
-            None => return Err(format!("expanded name `{}...` has a label too long to shorten", &s[..40])),
+            None => return Err(format!("expanded name `{}...` has a label too long to shorten", s.chars().take(40).collect::<String>())),
         }
     }
     Ok(s)
@@ -197,5 +197,33 @@ mod tests {
     fn reverse_names() {
         assert_eq!(reverse_name("192.0.2.1".parse().unwrap()), "1.2.0.192.in-addr.arpa");
         assert!(reverse_name("2001:db8::1".parse().unwrap()).ends_with(".8.b.d.0.1.0.0.2.ip6.arpa"));
+    }
+}
+
+#[cfg(test)]
+mod non_ascii {
+    use super::*;
+    use crate::spf::parse::parse_macro_string;
+
+    /// A UTF-8 local part (SMTPUTF8) must never panic the expansion or the truncation.
+    #[test]
+    fn utf8_sender_is_handled() {
+        let d = MacroData {
+            sender: format!("{}@example.com", "é".repeat(200)),
+            local: "é".repeat(200),
+            sender_domain: "example.com".into(),
+            domain: "example.com".into(),
+            ip: "192.0.2.1".parse().unwrap(),
+            helo: "h.example".into(),
+            receiver: "unknown".into(),
+            timestamp: 0,
+            ptr: None,
+        };
+        let ms = parse_macro_string("%{l}.x.example", 0, false).unwrap();
+        assert_eq!(expand_domain(&ms, &d).unwrap(), "x.example");
+        let ms = parse_macro_string("%{l}", 0, false).unwrap();
+        assert!(expand_domain(&ms, &d).unwrap_err().contains("too long"));
+        let up = parse_macro_string("%{L}", 0, false).unwrap();
+        assert!(expand(&up, &d).unwrap().starts_with("%C3%A9"));
     }
 }
