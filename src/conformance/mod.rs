@@ -36,7 +36,7 @@ pub type Runner = fn(&Path) -> Result<Vec<SuiteResult>, String>;
 /// Every suite the project supports, in print order. Each module appends its own here.
 pub fn suites() -> Vec<(&'static str, Runner)> {
     vec![
-        // ("rfc7208/rfc4408", crate::spf::conformance::run),
+        ("rfc7208/rfc4408/pyspf-extra", crate::spf::conformance::run),
         ("dkim", crate::dkim::conformance::run),
         ("dmarc-authheaders", crate::dmarc::conformance::authheaders),
         ("dmarc-syntax", crate::dmarc::conformance::syntax),

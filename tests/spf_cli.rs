@@ -1,0 +1,47 @@
+//! `mailsleuth spf` end to end, against the embedded world (--zones).
+
+use std::process::Command;
+
+fn spf(args: &[&str]) -> (i32, String) {
+    let zones = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/spf");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailsleuth"))
+        .args(["--zones", zones, "--color", "never", "--dns-timeout", "0.5", "spf"])
+        .args(args)
+        .output()
+        .expect("runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn verdict_trace_tree_and_fix() {
+    let (code, out) = spf(&["other.example", "--ip", "198.51.100.7", "--sender", "billing@other.example"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL"), "{out}");
+    assert!(out.contains("-all -> MATCH"), "{out}");
+    assert!(out.contains("other.example. IN TXT v=spf1 ip4:192.0.2.0/24 include:_spf.esp.example -all"), "{out}");
+    let (code, out) = spf(&["shop.example", "--ip", "198.51.100.7"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("matched at: shop.example -> include:_spf.esp.example -> ip4:198.51.100.0/24"), "{out}");
+    assert!(out.contains("include:_spf.esp.example _spf.esp.example: 0 lookups"), "{out}");
+}
+
+#[test]
+fn what_if_record_and_json() {
+    let (code, out) = spf(&["--json", "other.example", "--ip", "198.51.100.7", "--record", "v=spf1 ip4:198.51.100.0/24 -all"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["evaluation"]["result"], "pass");
+    assert_eq!(v["evaluation"]["trace"]["proposed"], true);
+    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["id"] == "spf.pass"));
+    let (code, out) = spf(&["other.example", "--ip", "198.51.100.7", "--record", "v=spf1 ip4:198.51.100.0/33 -all"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("PERMERROR") && out.contains("/33"), "{out}");
+}
+
+#[test]
+fn bad_input_is_a_usage_error() {
+    assert_eq!(spf(&["not a domain"]).0, 2);
+    assert_eq!(spf(&["shop.example", "--record", "hello"]).0, 2);
+    assert_eq!(spf(&["shop.example", "--ip", "999.1.1.1"]).0, 2);
+}
