@@ -18,7 +18,7 @@ fn verdict_trace_tree_and_fix() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAIL"), "{out}");
     assert!(out.contains("-all -> MATCH"), "{out}");
-    assert!(out.contains("other.example. IN TXT v=spf1 ip4:192.0.2.0/24 include:_spf.esp.example -all"), "{out}");
+    assert!(out.contains("other.example. IN TXT \"v=spf1 ip4:192.0.2.0/24 include:_spf.esp.example -all\""), "{out}");
     let (code, out) = spf(&["shop.example", "--ip", "198.51.100.7"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("matched at: shop.example -> include:_spf.esp.example -> ip4:198.51.100.0/24"), "{out}");

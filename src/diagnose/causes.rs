@@ -79,7 +79,7 @@ pub const CAUSES: &[CauseDef] = &[
     CauseDef {
         id: "spf-fail",
         title: "SPF does not authorise the sending IP for the envelope sender's domain",
-        confirms: &["spf.fail", "spf.softfail", "spf.helo-fail", "spf.helo-softfail", "smtp.spf-fail"],
+        confirms: &["spf.fail", "spf.softfail", "spf.neutral", "spf.helo-fail", "spf.helo-softfail", "spf.helo-neutral", "smtp.spf-fail"],
         rules_out: &["spf.pass"],
         said_strong: &[Said::Spf],
         said_weak: &[Said::Authentication, Said::Dmarc, Said::Policy],
@@ -89,7 +89,10 @@ pub const CAUSES: &[CauseDef] = &[
     CauseDef {
         id: "spf-error",
         title: "The SPF record is broken (permerror or temperror)",
-        confirms: &["spf.permerror", "spf.temperror", "spf.multiple", "spf.syntax", "spf.lookup-limit", "spf.void-lookups", "spf.loop", "spf.helo-permerror"],
+        confirms: &[
+            "spf.permerror", "spf.multiple", "spf.syntax", "spf.lookup-limit", "spf.void-lookups", "spf.loop", "spf.helo-permerror",
+            "spf.include-none", "spf.include-permerror",
+        ],
         rules_out: &[],
         said_strong: &[Said::Spf],
         said_weak: &[Said::Authentication, Said::Dmarc],

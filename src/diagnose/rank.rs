@@ -97,6 +97,8 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
     let unchecked: Vec<Finding> = findings.iter().filter(|f| f.severity == Severity::Unknown).cloned().collect();
     let mut consumed = vec![false; findings.len()];
     let mut out: Vec<(i32, usize, Cause)> = Vec::new();
+    // Causes the reply names whose own checks ran and found nothing.
+    let mut clean_ids: Vec<&'static str> = Vec::new();
 
     for (order, def) in CAUSES.iter().enumerate() {
         let mut score = 0;
@@ -150,6 +152,7 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
             }
             score -= 30;
             against.push(format!("the {} checks found nothing that confirms it", fams.join("/")));
+            clean_ids.push(def.id);
         }
         let strong = said.as_ref().is_some_and(|(s, _)| def.said_strong.contains(s));
         if score <= 0 && !(strong && !against.is_empty()) {
@@ -209,6 +212,11 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
         ));
     }
 
+    // When a check confirms what the reply says, a sibling cause that the reply fits just
+    // as well but whose checks came back clean explains nothing more: leave it out.
+    if out.iter().any(|(_, _, c)| c.status == Status::Confirmed) {
+        out.retain(|(_, _, c)| !clean_ids.contains(&c.id.as_str()));
+    }
     out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut ranked: Vec<Cause> = out.into_iter().map(|(_, _, c)| c).collect();
     for (i, c) in ranked.iter_mut().enumerate() {

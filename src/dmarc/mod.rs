@@ -237,5 +237,57 @@ pub async fn diagnose(ctx: &Context) -> Vec<Finding> {
         }
     }
     let reports = futures::future::join_all(domains.iter().map(|d| inspect(&ctx.resolver, d))).await;
-    reports.into_iter().flat_map(|r| r.findings).collect()
+    let mut findings: Vec<Finding> = reports.into_iter().flat_map(|r| r.findings).collect();
+    if let Some(from) = domains.last() {
+        findings.extend(verdict_for_diagnosis(ctx, from).await);
+    }
+    findings
+}
+
+/// With the sending IP known, the DMARC verdict a receiver would reach: SPF from the
+/// project's evaluator for the MAIL FROM domain, DKIM from the signatures seen (a
+/// signature that could align but was not verified leaves the verdict open).
+async fn verdict_for_diagnosis(ctx: &Context, from_domain: &str) -> Vec<Finding> {
+    let (Some(ip), Some(mail_from)) = (ctx.ip, ctx.sender_domain()) else { return Vec::new() };
+    let mail_from = crate::dns::normalize(mail_from);
+    let query = crate::spf::verify::Query {
+        ip,
+        domain: mail_from.clone(),
+        sender: ctx.sender.as_ref().map(|m| m.to_ascii_string()).unwrap_or_default(),
+        helo: ctx.helo.clone().unwrap_or_default(),
+        receiver: None,
+        record_override: None,
+    };
+    let spf = crate::spf::verify::check_host(&ctx.resolver, &query).await;
+    if matches!(spf.result, crate::spf::verify::SpfResult::TempError) {
+        // SPF could not be evaluated: the spf module reports it; DMARC stays open.
+        return Vec::new();
+    }
+    let spf_pass = spf.result == crate::spf::verify::SpfResult::Pass;
+    let from_org = psl::org_domain(from_domain);
+    let aligned_dkim: Vec<&String> = ctx.dkim_domains.iter().filter(|d| psl::org_domain(d) == from_org).collect();
+    let dkim_line = if ctx.dkim_domains.is_empty() {
+        "DKIM: no signature known (give the message to `mailsleuth verify` to check one)".to_string()
+    } else {
+        format!("DKIM: signatures seen with d={}", ctx.dkim_domains.join(", d="))
+    };
+    if !spf_pass && !aligned_dkim.is_empty() {
+        let d = aligned_dkim.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+        return vec![Finding::new("dmarc.dkim-unverified", Severity::Unknown, format!("DMARC for {from_domain} depends on the DKIM signature of {d}, which was not verified here"))
+            .evidence(format!("SPF {} for {mail_from} with {ip}", spf.result.as_str()))
+            .evidence(dkim_line)
+            .detail("SPF does not pass aligned; an aligned DKIM signature would still make DMARC pass. Verify the message with `mailsleuth verify MESSAGE.eml`.")
+            .subject(from_domain)];
+    }
+    let verdict = evaluate_for(&ctx.resolver, from_domain, Some((&mail_from, spf_pass)), &[]).await;
+    verdict
+        .findings
+        .into_iter()
+        .filter(|f| f.id == "dmarc.fail" || f.id == "dmarc.pass")
+        .map(|mut f| {
+            f.evidence.push(format!("SPF {} for {mail_from} with {ip}", spf.result.as_str()));
+            f.evidence.push(dkim_line.clone());
+            f
+        })
+        .collect()
 }

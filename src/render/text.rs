@@ -54,7 +54,7 @@ impl Style {
 pub fn fix_lines(fix: &Fix) -> Vec<String> {
     match fix {
         Fix::DnsRecord { name, rtype, value, action } => {
-            vec![format!("{action}:"), format!("    {name}. IN {rtype} {value}")]
+            vec![format!("{action}:"), format!("    {name}. IN {rtype} {}", zone_value(rtype, value))]
         }
         Fix::Setting { text } => text.lines().map(str::to_string).collect(),
     }
@@ -98,4 +98,40 @@ pub fn dns_log(style: Style, log: &[crate::dns::QueryLogEntry]) -> String {
         ));
     }
     out
+}
+
+/// A record value as it is written in a zone file: TXT data quoted, and split into
+/// strings of at most 255 octets (RFC 1035 character-strings).
+pub fn zone_value(rtype: &str, value: &str) -> String {
+    if !rtype.eq_ignore_ascii_case("TXT") || value.starts_with('"') {
+        return value.to_string();
+    }
+    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+    let bytes = escaped.as_bytes();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let mut end = (start + 255).min(bytes.len());
+        // Never split inside an escape or a UTF-8 sequence.
+        while end < bytes.len() && (!escaped.is_char_boundary(end) || bytes[end - 1] == b'\\') {
+            end -= 1;
+        }
+        parts.push(format!("\"{}\"", &escaped[start..end]));
+        start = end;
+    }
+    if parts.is_empty() { "\"\"".to_string() } else { parts.join(" ") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::zone_value;
+
+    #[test]
+    fn txt_values_are_quoted_and_split() {
+        assert_eq!(zone_value("TXT", "v=spf1 -all"), "\"v=spf1 -all\"");
+        assert_eq!(zone_value("MX", "10 mx.example."), "10 mx.example.");
+        let long = "a".repeat(300);
+        assert_eq!(zone_value("TXT", &long), format!("\"{}\" \"{}\"", "a".repeat(255), "a".repeat(45)));
+        assert_eq!(zone_value("TXT", "say \"hi\""), "\"say \\\"hi\\\"\"");
+    }
 }
