@@ -32,6 +32,8 @@ impl Request {
         let mut reply = self.reply.as_deref().map(crate::reply::parse);
         let mut sender_raw = self.sender.clone();
         let mut recipient = self.to.clone();
+        let mut from_header = None;
+        let mut dkim = Vec::new();
         if let Some(path) = &self.bounce {
             let b = crate::bounce::read_for_diagnosis(path).map_err(|e| format!("{}: {e}", path.display()))?;
             if reply.is_none() && b.reply.is_some() {
@@ -41,6 +43,11 @@ impl Request {
             if recipient.is_none() && b.recipient.is_some() {
                 recipient = b.recipient;
             }
+            if let Some(host) = &b.remote_host {
+                notes.push(format!("rejected by {host} ({} report)", b.source));
+            }
+            from_header = b.from_header;
+            dkim = b.dkim;
             if sender_raw.is_none() {
                 if let Some(s) = b.sender {
                     notes.push(format!("sender {s} taken from the bounce"));
@@ -71,6 +78,18 @@ impl Request {
         ctx.options = Options { no_dnsbl: self.no_dnsbl, dnsbl_zones: self.dnsbl.clone() };
         ctx.smtp_server = self.smtp.clone();
         ctx.smtp_auth_user = self.auth_user.clone();
+        if let Some(from) = from_header {
+            ctx.from_header = Some(from);
+        }
+        // The returned message's DKIM signatures name the selectors to check and the
+        // d= domains that DMARC alignment can rest on (unverified: the body is gone).
+        for (d, sel) in dkim {
+            let d = crate::dns::normalize(&d);
+            if !ctx.dkim_domains.contains(&d) {
+                ctx.dkim_domains.push(d.clone());
+            }
+            ctx.dkim_selectors.push((d, sel));
+        }
         ctx.notes = notes;
         Ok(ctx)
     }
