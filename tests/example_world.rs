@@ -52,3 +52,18 @@ fn correctly_configured_domain_has_no_error_cause() {
     assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["id"] == "domain.ok"));
     assert!(doc["dns_queries"].as_array().unwrap().len() >= 3);
 }
+
+#[test]
+fn markdown_report_for_a_ticket() {
+    let o = Command::new(env!("CARGO_BIN_EXE_mailsleuth"))
+        .args(["--zones", "examples/world/zones", "diagnose", "--format", "markdown", "--bounce", "examples/world/bounces/shop-gmail-5.7.26.eml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(md.starts_with("## mailsleuth diagnose `billing@shop.example`"), "{md}");
+    assert!(md.contains("### 1. SPF does not authorise"), "{md}");
+    assert!(md.contains("```\nshop.example. IN TXT \"v=spf1 mx include:_spf.sendwave.example -all\"\n```"), "{md}");
+    assert!(!md.contains('\x1b'));
+}

@@ -46,6 +46,9 @@ pub struct DiagnoseArgs {
     /// Re-run a diagnosis from an evidence bundle, with no network.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["sender", "bounce", "event", "reply", "ip", "helo", "to", "smtp", "record"])]
     pub replay: Option<PathBuf>,
+    /// Report format when not --json: text for the terminal, markdown for a ticket.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// Skip DNS blocklist queries.
     #[arg(long)]
     pub no_dnsbl: bool,
@@ -53,6 +56,12 @@ pub struct DiagnoseArgs {
     /// the default set back; `domain:ZONE` marks a domain list). See docs/dnsbl.md.
     #[arg(long, value_name = "ZONE")]
     pub dnsbl: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Markdown,
 }
 
 #[derive(Serialize)]
@@ -73,7 +82,7 @@ pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
             }
         };
         let diagnosis = crate::diagnose::diagnose(&bundle.replay_context()).await;
-        return report(&diagnosis, env);
+        return report(&diagnosis, env, args.format);
     }
     let dns = match env.dns().await {
         Ok(d) => d,
@@ -96,14 +105,18 @@ pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     }
-    report(&diagnosis, env)
+    report(&diagnosis, env, args.format)
 }
 
-fn report(diagnosis: &Diagnosis, env: &Env) -> ExitCode {
+fn report(diagnosis: &Diagnosis, env: &Env, format: Format) -> ExitCode {
     if env.global.json {
         crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "diagnose", diagnosis });
     } else {
-        print!("{}", render_text(diagnosis, Style { color: env.color }, env.global.trace_dns));
+        let text = match format {
+            Format::Text => render_text(diagnosis, Style { color: env.color }, env.global.trace_dns),
+            Format::Markdown => crate::render::markdown::diagnosis(diagnosis),
+        };
+        write_stdout(&text);
     }
     ExitCode::from(diagnosis.exit_code())
 }
@@ -225,4 +238,11 @@ fn cause_block(style: Style, c: &crate::diagnose::Cause) -> String {
         out.push_str(&format!("{pad}{} {n}\n", style.cyan("next:")));
     }
     out
+}
+
+/// Write a report; a closed pipe (`| head`) ends the output quietly.
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }
