@@ -67,3 +67,16 @@ fn markdown_report_for_a_ticket() {
     assert!(md.contains("```\nshop.example. IN TXT \"v=spf1 mx include:_spf.sendwave.example -all\"\n```"), "{md}");
     assert!(!md.contains('\x1b'));
 }
+
+#[test]
+fn host_report_evaluates_spf_for_the_helo_name() {
+    let o = Command::new(env!("CARGO_BIN_EXE_mailsleuth"))
+        .args(["--zones", "examples/world/zones", "--json", "host", "198.51.100.25", "--helo", "bounces.sendwave.example", "--no-dnsbl"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ids: Vec<&str> = doc["findings"].as_array().unwrap().iter().filter_map(|f| f["id"].as_str()).collect();
+    // bounces.sendwave.example includes the ESP's ranges, which hold 198.51.100.25.
+    assert!(ids.contains(&"spf.helo-pass"), "{ids:?}");
+}

@@ -91,12 +91,27 @@ pub async fn run(args: HostArgs, env: &Env) -> ExitCode {
         }
     };
     let q = HostQuery { ip: Some(ip), helo: args.helo.clone(), sender_domain: domain.clone(), no_dnsbl: args.no_dnsbl, dnsbl_zones: args.dnsbl.clone() };
-    let (report, posture) = tokio::join!(super::check(&dns.resolver, &q), async {
-        match &domain {
-            Some(d) => posture::check(&dns.resolver, d).await,
-            None => Vec::new(),
+    let helo_spf = async {
+        // SPF for the HELO identity (RFC 7208 §2.3), from the project's evaluator.
+        match args.helo.as_deref().map(super::helo::parse) {
+            Some(super::helo::HeloKind::Fqdn { name }) => {
+                let ev = crate::spf::verify::check_host(&dns.resolver, &crate::spf::verify::Query::helo(ip, &name)).await;
+                crate::spf::evaluation_findings(&dns.resolver, &ev, crate::spf::Identity::Helo, "", &name).await
+            }
+            _ => Vec::new(),
         }
-    });
+    };
+    let (mut report, posture, helo_spf) = tokio::join!(
+        super::check(&dns.resolver, &q),
+        async {
+            match &domain {
+                Some(d) => posture::check(&dns.resolver, d).await,
+                None => Vec::new(),
+            }
+        },
+        helo_spf
+    );
+    report.findings.extend(helo_spf);
     let code = exit_code(&report.findings);
     if env.global.json {
         crate::render::json::print(&JsonDoc {
