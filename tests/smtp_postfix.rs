@@ -322,3 +322,26 @@ fn starttls_trusted_with_private_ca() {
     assert_eq!(tls["hostname_match"], false, "{tls}");
     assert!(tls["trust_error"].as_str().unwrap().contains("does not name"), "{tls}");
 }
+
+#[test]
+fn probe_evidence_is_recorded_and_replayed_offline() {
+    let Some(_lab) = lab::lab("probe_evidence_is_recorded_and_replayed_offline") else { return };
+    let z = lab::zones();
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("probe.json");
+    let bundle = bundle.to_str().unwrap();
+    let (code, live, err) = lab::mailsleuth(
+        &["--zones", z.to_str().unwrap(), "--json", "diagnose", "bob@example.test", "--to", "postmaster@example.test", "--smtp", DELAY_PORT, "--auth-user", "alice@example.test", "--helo", "client.example.test", "--no-dnsbl", "--record", bundle],
+        &[("MAILSLEUTH_SMTP_PASSWORD", "alicepw")],
+    );
+    assert_eq!(code, 1, "{live}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(&live).unwrap();
+    let transcript = v["smtp_transcript"].to_string();
+    assert!(transcript.contains("MAIL FROM:<bob@example.test>") && transcript.contains("553 5.7.1"), "{transcript}");
+    let saved = std::fs::read_to_string(bundle).unwrap();
+    assert!(!saved.contains("alicepw"), "the bundle must not hold the password");
+    // The replay speaks no SMTP and resolves nothing: same JSON, same exit code.
+    let (rcode, replay, err) = lab::mailsleuth(&["--json", "diagnose", "--replay", bundle], &[]);
+    assert_eq!(rcode, code, "{err}");
+    assert_eq!(replay, live);
+}

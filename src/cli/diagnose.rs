@@ -185,6 +185,12 @@ pub fn render_text(d: &Diagnosis, style: Style, trace_dns: bool) -> String {
             out.push_str(&text::finding(style, f, "  "));
         }
     }
+    if !d.smtp_transcript.is_empty() {
+        out.push_str(&format!("\n{}\n", style.heading("SMTP session")));
+        for l in &d.smtp_transcript {
+            out.push_str(&format!("  {l}\n"));
+        }
+    }
     if trace_dns {
         out.push_str(&format!("\n{}\n", style.heading("DNS queries")));
         out.push_str(&text::dns_log(style, &d.dns_queries));

@@ -39,6 +39,12 @@ pub struct Bundle {
     pub inputs: Inputs,
     /// Findings of the live SMTP probe (their evidence holds the redacted transcript).
     pub probe_findings: Vec<Finding>,
+    /// The probe's redacted session transcript.
+    #[serde(default)]
+    pub smtp_transcript: Vec<String>,
+    /// What the SMTP checks found (sender-verify callouts).
+    #[serde(default)]
+    pub smtp_findings: Vec<Finding>,
     /// Where the recorded answers came from.
     pub dns_source: String,
     pub dns: Vec<RecordedAnswer>,
@@ -64,6 +70,8 @@ impl Bundle {
                 notes: ctx.notes.clone(),
             },
             probe_findings: diagnosis.probe_findings.clone(),
+            smtp_transcript: diagnosis.smtp_transcript.clone(),
+            smtp_findings: diagnosis.smtp_findings.clone(),
             dns_source: diagnosis.dns_source.clone(),
             dns: ctx.resolver.recording(),
         }
@@ -106,6 +114,8 @@ impl Bundle {
             smtp_auth_user: None,
             notes: i.notes.clone(),
             carried_findings: self.probe_findings.clone(),
+            carried_transcript: self.smtp_transcript.clone(),
+            carried_smtp: Some(self.smtp_findings.clone()),
         }
     }
 }

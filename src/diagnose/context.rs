@@ -46,6 +46,10 @@ pub struct Context {
     pub notes: Vec<String>,
     /// Findings carried in from an earlier run (a replayed probe), listed first.
     pub carried_findings: Vec<crate::finding::Finding>,
+    /// A probe transcript carried in from an earlier run.
+    pub carried_transcript: Vec<String>,
+    /// Replay: what the SMTP checks found in the recorded run (no SMTP is spoken).
+    pub carried_smtp: Option<Vec<crate::finding::Finding>>,
 }
 
 impl Context {
@@ -67,6 +71,8 @@ impl Context {
             smtp_auth_user: None,
             notes: Vec::new(),
             carried_findings: Vec::new(),
+            carried_transcript: Vec::new(),
+            carried_smtp: None,
         }
     }
 

@@ -40,9 +40,15 @@ pub struct Diagnosis {
     /// Where DNS answers came from.
     pub dns_source: String,
     pub dns_queries: Vec<QueryLogEntry>,
+    /// The live probe's session (`diagnose --smtp`), redacted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub smtp_transcript: Vec<String>,
     /// What a live probe found (kept apart so evidence bundles can carry it).
     #[serde(skip)]
     pub probe_findings: Vec<Finding>,
+    /// What the SMTP checks found (e.g. a sender-verify callout), kept for bundles.
+    #[serde(skip)]
+    pub smtp_findings: Vec<Finding>,
 }
 
 impl Diagnosis {
@@ -59,8 +65,9 @@ impl Diagnosis {
     }
 }
 
-/// Run every check that applies to the context, concurrently.
-pub async fn collect_findings(ctx: &Context) -> Vec<Finding> {
+/// Run every check that applies to the context, concurrently. Returns every finding, and
+/// apart the SMTP module's (live callouts), which evidence bundles carry.
+pub async fn collect_findings(ctx: &Context) -> (Vec<Finding>, Vec<Finding>) {
     let mut findings = crate::address::check(&ctx.sender_raw);
     let (domain, spf, dmarc, dkim, host, smtp) = tokio::join!(
         crate::domain::diagnose(ctx),
@@ -68,12 +75,19 @@ pub async fn collect_findings(ctx: &Context) -> Vec<Finding> {
         crate::dmarc::diagnose(ctx),
         crate::dkim::diagnose(ctx),
         crate::host::diagnose(ctx),
-        crate::smtp::diagnose(ctx),
+        async {
+            match &ctx.carried_smtp {
+                // A replay never talks SMTP: it has what the live run saw.
+                Some(recorded) => recorded.clone(),
+                None => crate::smtp::diagnose(ctx).await,
+            }
+        },
     );
-    for part in [domain, spf, dmarc, dkim, host, smtp] {
+    for part in [domain, spf, dmarc, dkim, host] {
         findings.extend(part);
     }
-    findings
+    findings.extend(smtp.iter().cloned());
+    (findings, smtp)
 }
 
 /// Diagnose: collect findings, then rank them against the rejection.
@@ -82,15 +96,18 @@ pub async fn diagnose(ctx: &Context) -> Diagnosis {
     let mut ctx = ctx.clone();
     let mut findings = ctx.carried_findings.clone();
     let mut probe_findings = Vec::new();
+    let mut smtp_transcript = ctx.carried_transcript.clone();
     if let Some(probe) = crate::smtp::probe_for_diagnosis(&ctx).await {
         if ctx.reply.is_none() {
             ctx.reply = probe.reply;
         }
         probe_findings = probe.findings;
+        smtp_transcript = probe.transcript;
         findings.extend(probe_findings.iter().cloned());
     }
     let ctx = &ctx;
-    findings.extend(collect_findings(ctx).await);
+    let (checked, smtp_findings) = collect_findings(ctx).await;
+    findings.extend(checked);
     let (causes, rest, unchecked) = rank(findings, ctx);
     Diagnosis {
         sender: ctx.sender_raw.clone(),
@@ -105,6 +122,8 @@ pub async fn diagnose(ctx: &Context) -> Diagnosis {
         notes: ctx.notes.clone(),
         dns_source: ctx.resolver.describe(),
         dns_queries: ctx.resolver.log(),
+        smtp_transcript,
         probe_findings,
+        smtp_findings,
     }
 }

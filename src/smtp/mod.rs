@@ -74,10 +74,12 @@ pub struct ProbeOutcome {
     /// The rejecting reply, if the server rejected; it feeds the ranking.
     pub reply: Option<crate::reply::Reply>,
     pub findings: Vec<Finding>,
+    /// The redacted session transcript, one line per exchange, for the report and bundles.
+    pub transcript: Vec<String>,
 }
 
 fn could_not(title: String) -> ProbeOutcome {
-    ProbeOutcome { reply: None, findings: vec![Finding::new("smtp.unreachable", Severity::Unknown, title)] }
+    ProbeOutcome { reply: None, findings: vec![Finding::new("smtp.unreachable", Severity::Unknown, title)], transcript: Vec::new() }
 }
 
 /// Run the probe that `diagnose --smtp` asks for (None when no server was given).
@@ -132,5 +134,13 @@ pub async fn probe_for_diagnosis(ctx: &Context) -> Option<ProbeOutcome> {
         findings.extend(callout_if_unverified(ctx, cause, &sender).await);
         reply = Some(parsed.clone());
     }
-    Some(ProbeOutcome { reply, findings })
+    let transcript = run
+        .attempts
+        .iter()
+        .flat_map(|a| {
+            let head = format!("=== {} [{}]", a.target.host, a.target.addr);
+            std::iter::once(head).chain(a.transcript.iter().map(transcript::Line::render))
+        })
+        .collect();
+    Some(ProbeOutcome { reply, findings, transcript })
 }

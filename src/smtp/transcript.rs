@@ -27,6 +27,20 @@ pub struct Line {
     pub text: String,
 }
 
+impl Line {
+    /// One line of the swaks-like view (already redacted when recorded).
+    pub fn render(&self) -> String {
+        let arrow = match (self.dir, self.tls) {
+            (Dir::Client, false) => " ->",
+            (Dir::Client, true) => " ~>",
+            (Dir::Server, false) => "<- ",
+            (Dir::Server, true) => "<~ ",
+            (Dir::Event, _) => "===",
+        };
+        format!("{:>8.1} ms {arrow} {}", self.t_ms, self.text)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Transcript {
     #[serde(skip)]
@@ -54,17 +68,6 @@ impl Transcript {
 
     /// The classic swaks-like view: `->` sent, `<-` received, `~>`/`<~` inside TLS, `==` events.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        for l in &self.lines {
-            let arrow = match (l.dir, l.tls) {
-                (Dir::Client, false) => " ->",
-                (Dir::Client, true) => " ~>",
-                (Dir::Server, false) => "<- ",
-                (Dir::Server, true) => "<~ ",
-                (Dir::Event, _) => "===",
-            };
-            out.push_str(&format!("{:>8.1} ms {arrow} {}\n", l.t_ms, l.text));
-        }
-        out
+        self.lines.iter().map(|l| l.render() + "\n").collect()
     }
 }
