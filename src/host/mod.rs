@@ -15,6 +15,7 @@ pub mod dnsbl;
 pub mod dnsbl_lists;
 pub mod helo;
 pub mod ipclass;
+pub mod mta_sts;
 pub mod posture;
 pub mod ptr;
 

@@ -1,5 +1,6 @@
 //! Domain posture: what auditors and receivers look at beside SPF/DKIM/DMARC.
-//! MTA-STS (RFC 8461, the TXT record only: the HTTPS policy fetch is not done here),
+//! MTA-STS (RFC 8461: the TXT record, then the HTTPS policy when it can be fetched, see
+//! mta_sts.rs),
 //! TLS-RPT (RFC 8460), BIMI (draft-brand-indicators-for-message-identification) and
 //! DNSSEC (a DS record at the parent). Findings are info-level: none of these makes
 //! a receiver reject a sender address.
@@ -102,6 +103,11 @@ fn versioned(ans: &Answer, prefix: &str) -> Vec<String> {
 
 /// MTA-STS, TLS-RPT, BIMI and DNSSEC for `domain`, looked up concurrently.
 pub async fn check(resolver: &Resolver, domain: &str) -> Vec<Finding> {
+    check_with(resolver, domain, &super::mta_sts::FetchOptions::default()).await
+}
+
+/// As `check`, fetching the MTA-STS policy as `sts` says (port, extra trust roots).
+pub async fn check_with(resolver: &Resolver, domain: &str, sts_fetch: &super::mta_sts::FetchOptions) -> Vec<Finding> {
     let domain = crate::dns::normalize(domain);
     let sts_name = format!("_mta-sts.{domain}");
     let rpt_name = format!("_smtp._tls.{domain}");
@@ -114,6 +120,7 @@ pub async fn check(resolver: &Resolver, domain: &str) -> Vec<Finding> {
     );
     let subject = domain.clone();
     let mut out = Vec::new();
+    let mut sts_on = false;
 
     // MTA-STS
     if sts.is_failure() {
@@ -126,8 +133,10 @@ pub async fn check(resolver: &Resolver, domain: &str) -> Vec<Finding> {
                 .detail("Without MTA-STS, senders deliver to this domain over opportunistic TLS that an attacker can strip.")
                 .fix(Fix::record(sts_name.clone(), "TXT", "\"v=STSv1; id=20250101\"", "Publish (with the policy at https://mta-sts.DOMAIN/.well-known/mta-sts.txt)")),
             [one] => match parse_mta_sts(one) {
-                Ok(id) => Finding::new("host.mta-sts", Severity::Ok, format!("{domain} publishes an MTA-STS record (id={id}); the HTTPS policy was not fetched"))
-                    .evidence(sts.summary()),
+                Ok(id) => {
+                    sts_on = true;
+                    Finding::new("host.mta-sts", Severity::Ok, format!("{domain} publishes an MTA-STS record (id={id})")).evidence(sts.summary())
+                }
                 Err(e) => Finding::new("host.mta-sts", Severity::Info, format!("The MTA-STS record of {domain} is invalid: {e}"))
                     .evidence(sts.summary())
                     .detail("Senders ignore an invalid record: MTA-STS is off.")
@@ -206,6 +215,9 @@ pub async fn check(resolver: &Resolver, domain: &str) -> Vec<Finding> {
                 .detail("The AD bit from a validating resolver is not available here, so the signatures themselves were not verified.")
         };
         out.push(f.subject(subject.clone()));
+    }
+    if sts_on {
+        out.extend(super::mta_sts::check(resolver, &domain, sts_fetch).await);
     }
     out
 }
