@@ -78,26 +78,9 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("void-over-limit", "no void-lookup limit"),
 ];
 
+/// Zone-file text for TXT data: 255-octet strings, quoted as the DNS layer prints them.
 fn quote(bytes: &[u8]) -> String {
-    bytes
-        .chunks(255)
-        .map(|c| {
-            let mut s = String::from("\"");
-            for &b in c {
-                match b {
-                    b'"' | b'\\' => {
-                        s.push('\\');
-                        s.push(b as char);
-                    }
-                    0x20..=0x7e => s.push(b as char),
-                    _ => s.push_str(&format!("\\{b:03}")),
-                }
-            }
-            s.push('"');
-            s
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    mailsleuth::dns::Rec::Txt(bytes.chunks(255).map(<[u8]>::to_vec).collect()).to_string()
 }
 
 fn owner(name: &str) -> String {
