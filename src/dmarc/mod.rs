@@ -268,8 +268,10 @@ async fn verdict_for_diagnosis(ctx: &Context, from_domain: &str) -> Vec<Finding>
     let aligned_dkim: Vec<&String> = ctx.dkim_domains.iter().filter(|d| psl::org_domain(d) == from_org).collect();
     let dkim_line = if ctx.dkim_domains.is_empty() {
         "DKIM: no signature known (give the message to `mailsleuth verify` to check one)".to_string()
+    } else if aligned_dkim.is_empty() {
+        format!("DKIM: signatures seen with d={}, none aligned with {from_domain} (organisational domain {from_org})", ctx.dkim_domains.join(", d="))
     } else {
-        format!("DKIM: signatures seen with d={}", ctx.dkim_domains.join(", d="))
+        format!("DKIM: signatures seen with d={} (not verified here)", ctx.dkim_domains.join(", d="))
     };
     if !spf_pass && !aligned_dkim.is_empty() {
         let d = aligned_dkim.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
