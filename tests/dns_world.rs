@@ -161,3 +161,23 @@ async fn large_answers_arrive_whole_over_tcp() {
     assert_eq!(text.len(), 16 * 180);
     assert!(text.starts_with("x00x00") && text.ends_with("x15x15"));
 }
+
+/// Regression: the world binds UDP on an ephemeral port and then TCP on the same port; a
+/// TCP port held by anything else (here: 2,000 listeners, ~7 % of the ephemeral range) made
+/// `World::serve` fail with AddrInUse about once in 14 starts. It must pick another pair.
+#[tokio::test]
+async fn ephemeral_port_pair_survives_tcp_ports_in_use() {
+    let mut held = Vec::new();
+    for _ in 0..2000 {
+        match std::net::TcpListener::bind("127.0.0.1:0") {
+            Ok(l) => held.push(l),
+            Err(_) => break,
+        }
+    }
+    assert!(held.len() >= 1000, "could only hold {} TCP ports", held.len());
+    for i in 0..100 {
+        let zones = mailsleuth::dns::zonefile::load_path(fixtures()).expect("fixtures load");
+        let world = World::serve(zones, "127.0.0.1:0".parse().unwrap()).await;
+        assert!(world.is_ok(), "start {i}: {:?}", world.err());
+    }
+}

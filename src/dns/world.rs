@@ -125,6 +125,27 @@ pub struct World {
     _server: Server<WorldHandler>,
 }
 
+/// How many ephemeral ports to try before giving up on a UDP + TCP pair.
+const PORT_PAIR_ATTEMPTS: usize = 64;
+
+/// Bind UDP and TCP on the same address. With port 0 the OS picks a free UDP port, but
+/// that port may be taken for TCP (any outgoing connection can hold it), so a fresh pair
+/// is tried until both bind; a fixed port is tried once.
+async fn bind_udp_and_tcp(bind: SocketAddr) -> Result<(UdpSocket, TcpListener, SocketAddr), WorldError> {
+    let attempts = if bind.port() == 0 { PORT_PAIR_ATTEMPTS } else { 1 };
+    let mut last = None;
+    for _ in 0..attempts {
+        let udp = UdpSocket::bind(bind).await.map_err(WorldError::Bind)?;
+        let addr = udp.local_addr().map_err(WorldError::Bind)?;
+        match TcpListener::bind(addr).await {
+            Ok(tcp) => return Ok((udp, tcp, addr)),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => last = Some(e),
+            Err(e) => return Err(WorldError::Bind(e)),
+        }
+    }
+    Err(WorldError::Bind(last.unwrap_or_else(|| std::io::Error::from(std::io::ErrorKind::AddrInUse))))
+}
+
 impl World {
     /// Serve the zone file or folder at `path` on 127.0.0.1 (ephemeral port).
     pub async fn start(path: &Path) -> Result<World, WorldError> {
@@ -169,9 +190,7 @@ impl World {
         let faults = Arc::new(RwLock::new(Vec::new()));
         let delay_us = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let handler = WorldHandler { catalog, faults: faults.clone(), delay_us: delay_us.clone() };
-        let udp = UdpSocket::bind(bind).await.map_err(WorldError::Bind)?;
-        let addr = udp.local_addr().map_err(WorldError::Bind)?;
-        let tcp = TcpListener::bind(addr).await.map_err(WorldError::Bind)?;
+        let (udp, tcp, addr) = bind_udp_and_tcp(bind).await?;
         let mut server = Server::new(handler);
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
