@@ -123,13 +123,7 @@ pub async fn run_verify(args: VerifyArgs, env: &Env) -> ExitCode {
             return e.exit_code().into();
         }
     };
-    // mail-auth's SPF verifier resolves by itself: point it at the same servers.
-    let spf_servers = match (&dns.world, env.dns_config()) {
-        (Some(w), _) if env.global.zones.is_some() => Some(vec![w.addr()]),
-        (_, Ok(cfg)) if !cfg.servers.is_empty() => Some(cfg.servers),
-        _ => None,
-    };
-    let opts = super::message::VerifyOptions { ip: args.ip, helo: args.helo.clone(), mail_from: args.mail_from.clone(), spf_servers };
+    let opts = super::message::VerifyOptions { ip: args.ip, helo: args.helo.clone(), mail_from: args.mail_from.clone() };
     let report = match super::message::verify(&dns.resolver, &raw, &opts).await {
         Ok(r) => r,
         Err(e) => {
@@ -158,7 +152,20 @@ pub async fn run_verify(args: VerifyArgs, env: &Env) -> ExitCode {
             println!("  - {}", c.explanation);
         }
         if let Some(s) = &report.spf {
-            println!("SPF: {} for {} — {}", s.result, s.domain, s.source);
+            if s.domain.is_empty() {
+                println!("SPF: {} (the header names no domain) — {}", s.result, s.source);
+            } else {
+                println!("SPF: {} for {} — {}", s.result, s.domain, s.source);
+            }
+            if let Some(ev) = &s.evaluation {
+                println!("  {}", ev.trace.reason);
+                let mut lines = Vec::new();
+                ev.trace.render_lines(1, &mut lines);
+                println!("  {}", style.dim("trace:"));
+                for l in lines {
+                    println!("{l}");
+                }
+            }
         }
         if let Some(a) = &report.arc {
             println!("ARC: {} set(s); seals: {}", a.sets, a.seals.iter().map(|(i, cv)| format!("i={i} cv={cv}")).collect::<Vec<_>>().join(", "));
