@@ -269,7 +269,13 @@ fn dkim_command_takes_selectors_from_a_message() {
         .output()
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["tried"], serde_json::json!(["gone"]));
-    assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["id"] == "dkim.key-revoked"));
+    // The message's selector first, then the common provider selectors (issue 4 item 3).
+    let tried: Vec<&str> = doc["tried"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(&tried[..4], ["gone", "google", "selector1", "selector2"], "{tried:?}");
+    assert_eq!(tried.len(), 1 + dkim::selectors::COMMON_SELECTORS.len());
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(findings.iter().any(|f| f["id"] == "dkim.key-revoked" && f["severity"] == "error"));
+    // google holds a key: found among the common ones.
+    assert!(findings.iter().any(|f| f["id"] == "dkim.selectors-found" && f["title"].as_str().unwrap().contains("google")), "{findings:#?}");
     assert_eq!(out.status.code(), Some(1));
 }
