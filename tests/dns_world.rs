@@ -181,3 +181,40 @@ async fn ephemeral_port_pair_survives_tcp_ports_in_use() {
         assert!(world.is_ok(), "start {i}: {:?}", world.err());
     }
 }
+
+/// A single character-string over 255 bytes cannot be put on the wire (the server used
+/// to accept the zone and then time out on every answer): the loader refuses it and
+/// names the line.
+#[tokio::test]
+async fn overlong_txt_string_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "x".repeat(300);
+    std::fs::write(
+        dir.path().join("long.example.zone"),
+        format!("$TTL 60\n@ IN TXT \"ok\" ; \"a comment with {long}\"\nbig IN TXT \"short\" \"{long}\"\n"),
+    )
+    .unwrap();
+    let err = World::start(dir.path()).await.err().expect("must fail").to_string();
+    assert!(err.contains("long.example.zone") && err.contains("line 3") && err.contains("300 bytes") && err.contains("255"), "{err}");
+    // 255 bytes, and escapes counted as the byte they stand for, are fine.
+    std::fs::write(dir.path().join("long.example.zone"), format!("$TTL 60\nbig IN TXT \"{}\" \"\\\"{}\"\n", "y".repeat(255), "z".repeat(254))).unwrap();
+    let w = World::start(dir.path()).await.expect("255 bytes fit");
+    let r = Resolver::for_world(&w, &quick()).unwrap();
+    let a = r.query("big.long.example", RType::Txt).await;
+    assert_eq!(a.txt_strings()[0].len(), 510, "{a:?}");
+}
+
+/// A CNAME loop is a failure named as such (a recursive resolver answers SERVFAIL), not
+/// NODATA; an alias to a name without the asked type stays NODATA.
+#[tokio::test]
+async fn cname_loop_is_a_failure_not_nodata() {
+    let (_w, r) = world().await;
+    let a = r.query("loop1.faults.example", RType::A).await;
+    assert_eq!(a.outcome, Outcome::Error, "{a:?}");
+    assert!(a.is_failure());
+    assert_eq!(a.error.as_deref(), Some("CNAME loop: loop1.faults.example -> loop2.faults.example -> loop1.faults.example"));
+    let n = r.query("alias.faults.example", RType::Txt).await;
+    assert_eq!(n.outcome, Outcome::NoData, "{n:?}");
+    let plain = r.query("mx.faults.example", RType::Mx).await;
+    assert_eq!(plain.outcome, Outcome::NoData, "{plain:?}");
+}

@@ -11,8 +11,8 @@ use crate::render::text::{self, Style};
 pub struct DkimArgs {
     /// The signing domain (d=).
     pub domain: String,
-    /// Selector to check (repeatable). Without one, the selectors of --message and the
-    /// common provider selectors are tried.
+    /// Selector to check (repeatable); only these are tried. Without one, the selectors of
+    /// --message and the common provider selectors are tried.
     #[arg(long = "selector", short = 's', value_name = "S")]
     pub selectors: Vec<String>,
     /// Take the selectors from this message's DKIM-Signature headers (d= of DOMAIN).
@@ -47,6 +47,9 @@ pub async fn run(args: DkimArgs, env: &Env) -> ExitCode {
         return exit::USAGE.into();
     }
     let mut selectors = args.selectors.clone();
+    // Only --selector limits the probe to what is named; a message's selectors are
+    // tried together with the common provider selectors.
+    let common = args.selectors.is_empty();
     if let Some(path) = &args.message {
         match crate::dmarc::message::read_message(path) {
             Ok(raw) => {
@@ -73,14 +76,14 @@ pub async fn run(args: DkimArgs, env: &Env) -> ExitCode {
             return e.exit_code().into();
         }
     };
-    let (checks, findings) = super::inspect_domain(&dns.resolver, &domain, &selectors).await;
+    let (checks, findings) = super::inspect_selectors(&dns.resolver, &domain, &selectors, common).await;
     let tried: Vec<&str> = checks.iter().map(|c| c.selector.as_str()).collect();
     if env.global.json {
         crate::render::json::print(&serde_json::json!({
             "schema_version": crate::render::json::SCHEMA_VERSION,
             "domain": domain,
             "tried": tried,
-            "selectors": checks.iter().filter(|c| c.found() || !c.cnames.is_empty() || c.outcome.is_failure() || !selectors.is_empty()).collect::<Vec<_>>(),
+            "selectors": checks.iter().filter(|c| c.found() || !c.cnames.is_empty() || c.outcome.is_failure() || selectors.contains(&c.selector)).collect::<Vec<_>>(),
             "findings": findings,
             "dns": if env.global.trace_dns { serde_json::to_value(dns.resolver.log()).ok() } else { None },
         }));

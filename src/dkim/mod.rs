@@ -18,15 +18,27 @@ use crate::finding::{Finding, Severity};
 /// (their absence is an error); without them the common selectors are tried and only
 /// what is found is reported, plus one line listing what was tried.
 pub async fn inspect_domain(resolver: &crate::dns::Resolver, domain: &str, given: &[String]) -> (Vec<selectors::SelectorCheck>, Vec<Finding>) {
-    let expected = !given.is_empty();
-    let cands = selectors::candidates(given);
+    inspect_selectors(resolver, domain, given, given.is_empty()).await
+}
+
+/// `named`: selectors known to be in use (`--selector`, a message's `s=`), checked as
+/// such; with `common`, the common provider selectors are tried too (concurrently, in
+/// one batch) and reported as guesses, with the list of everything tried.
+pub async fn inspect_selectors(
+    resolver: &crate::dns::Resolver,
+    domain: &str,
+    named: &[String],
+    common: bool,
+) -> (Vec<selectors::SelectorCheck>, Vec<Finding>) {
+    let named: Vec<String> = named.iter().map(|s| s.trim().to_ascii_lowercase()).collect();
+    let cands = if common { selectors::named_plus_common(&named) } else { named.clone() };
     let checks = selectors::probe(resolver, domain, &cands).await;
     let mut out = Vec::new();
     for c in &checks {
         // Guessed selectors that do not exist say nothing; failures and findings do.
-        out.extend(selectors::findings(c, expected));
+        out.extend(selectors::findings(c, named.contains(&c.selector)));
     }
-    if !expected {
+    if common {
         let found: Vec<&str> = checks.iter().filter(|c| c.found()).map(|c| c.selector.as_str()).collect();
         let failed = checks.iter().filter(|c| c.outcome.is_failure()).count();
         let tried = cands.join(", ");

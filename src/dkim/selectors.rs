@@ -76,6 +76,59 @@ pub fn m365_expected_prefix(selector: &str, domain: &str) -> String {
     format!("{selector}-{}", domain.replace('.', "-"))
 }
 
+/// Why a `selector1`/`selector2` CNAME target does not follow Microsoft 365's pattern
+/// `<selector>-<domain with dashes>._domainkey.<tenant>.onmicrosoft.com` (or
+/// `..._domainkey.<tenant>.<region>.dkim.mail.microsoft`); None when it does.
+pub fn m365_pattern_problem(selector: &str, domain: &str, target: &str) -> Option<String> {
+    let want = m365_expected_prefix(selector, &crate::dns::normalize(domain));
+    let t = crate::dns::normalize(target);
+    let labels: Vec<&str> = t.split('.').collect();
+    if labels.first() != Some(&want.as_str()) {
+        return Some(format!("the first label is {:?}, not {want:?} (the selector and the domain with dots as dashes)", labels.first().unwrap_or(&"")));
+    }
+    if labels.get(1) != Some(&"_domainkey") {
+        return Some("the second label is not _domainkey".into());
+    }
+    let rest = &labels[2.min(labels.len())..];
+    let ok = matches!(rest, [tenant, "onmicrosoft", "com"] if !tenant.is_empty())
+        || (rest.len() >= 4 && rest.ends_with(&["dkim", "mail", "microsoft"]));
+    if !ok {
+        return Some("it does not end in <tenant>.onmicrosoft.com (or <tenant>.<region>.dkim.mail.microsoft)".into());
+    }
+    None
+}
+
+/// The explicit Microsoft 365 check for `selector1`/`selector2` delegated by CNAME to
+/// Microsoft (or to a name shaped like Microsoft's).
+fn m365_check(c: &SelectorCheck, expected: bool) -> Option<Finding> {
+    if !matches!(c.selector.as_str(), "selector1" | "selector2") {
+        return None;
+    }
+    let (_, target) = c.cnames.last()?;
+    let looks_m365 = c.provider == Some("Microsoft 365") || target.starts_with("selector1-") || target.starts_with("selector2-");
+    if !looks_m365 {
+        return None;
+    }
+    let why = m365_pattern_problem(&c.selector, &c.domain, target)?;
+    let want = format!("{}._domainkey.<tenant>.onmicrosoft.com", m365_expected_prefix(&c.selector, &c.domain));
+    Some(
+        Finding::new(
+            "dkim.m365-cname",
+            if expected { Severity::Error } else { Severity::Warning },
+            format!("{} does not follow the Microsoft 365 CNAME pattern {want}", c.name),
+        )
+        .evidences(c.cnames.iter().map(|(a, b)| format!("{a} CNAME {b}")))
+        .evidence(format!("{target}: {why}"))
+        .evidence(c.evidence.clone())
+        .detail("Microsoft 365 signs as the domain with the key behind selectorN-<domain with dashes>._domainkey.<tenant>.onmicrosoft.com; a target copied from another domain or the other selector points at the wrong key (or none).")
+        .fix(Fix::setting(format!(
+            "Copy the {} CNAME target for {} exactly from the Microsoft Defender portal (Email authentication settings > DKIM).",
+            c.selector, c.domain
+        )))
+        .subject(c.domain.clone()),
+    )
+}
+
 /// What one selector holds.
 #[derive(Debug, Clone, Serialize)]
 pub struct SelectorCheck {
@@ -158,22 +211,18 @@ pub fn findings(c: &SelectorCheck, expected: bool) -> Vec<Finding> {
                 f.fix(Fix::setting(format!("Finish the DKIM set-up at the provider that owns {target}, or point the CNAME at the target it shows.")))
             };
             out.push(f);
+            out.extend(m365_check(c, expected));
             return out;
         }
-        let mut f = Finding::new(
+        let f = Finding::new(
             "dkim.key-cname",
             Severity::Info,
             format!("{} is delegated by CNAME to {target}{}", c.name, c.provider.map(|p| format!(" ({p})")).unwrap_or_default()),
         )
         .evidences(chain)
         .subject(subj.clone());
-        if c.provider == Some("Microsoft 365") {
-            let want = m365_expected_prefix(&c.selector, &c.domain);
-            if !target.starts_with(&want) {
-                f = f.evidence(format!("Microsoft 365 targets usually start with {want}; this one does not (copied from another domain?)"));
-            }
-        }
         out.push(f);
+        out.extend(m365_check(c, expected));
     }
     if c.outcome.is_failure() {
         out.push(
@@ -237,6 +286,20 @@ pub fn candidates(given: &[String]) -> Vec<String> {
         return given.iter().map(|s| s.trim().to_ascii_lowercase()).collect();
     }
     COMMON_SELECTORS.iter().map(|(s, _)| s.to_string()).collect()
+}
+
+/// The named selectors (in order), then every common selector not already named.
+pub fn named_plus_common(named: &[String]) -> Vec<String> {
+    let mut out = candidates(named);
+    if named.is_empty() {
+        return out;
+    }
+    for (s, _) in COMMON_SELECTORS {
+        if !out.iter().any(|x| x == s) {
+            out.push(s.to_string());
+        }
+    }
+    out
 }
 
 /// Check many selectors of one domain concurrently.

@@ -204,6 +204,35 @@ fn reason_of(err: &mail_auth::Error) -> (&'static str, String) {
     }
 }
 
+/// A signature whose `a=` needs another key type than the one published can never
+/// verify (RFC 6376 §6.1.2: inappropriate key algorithm). mail-auth checks the body hash
+/// first, so such a signature would read as "body hash mismatch" (the hash of `a=` is
+/// not the one `bh=` was made with): the key/algorithm mismatch is the precise reason.
+fn key_algorithm_mismatch(r: &mut SignatureReport) {
+    let Some(k) = &r.key else { return };
+    if r.result == SigResult::Pass || k.revoked || matches!(r.reason_id, "dkim.key-missing" | "dkim.key-dns-failure") {
+        return;
+    }
+    let a = r.algorithm.to_ascii_lowercase();
+    let wants = match a.split('-').next() {
+        Some("rsa") => "rsa",
+        Some("ed25519") => "ed25519",
+        _ => return,
+    };
+    let have = k.key_type.to_ascii_lowercase();
+    if have == wants || !matches!(have.as_str(), "rsa" | "ed25519") {
+        return;
+    }
+    r.result = SigResult::PermError;
+    r.reason_id = "dkim.unsupported-algorithm";
+    r.reason = format!(
+        "key/algorithm mismatch: the signature says a={a} but the key at {} is {} (k={have}); it cannot verify (was: {})",
+        r.key_name,
+        k.describe(),
+        r.reason
+    );
+}
+
 /// Turn one DNS answer into what mail-auth expects in its cache.
 fn to_txt(ans: &crate::dns::Answer) -> Txt {
     if ans.is_failure() {
@@ -375,6 +404,7 @@ pub async fn verify_message(resolver: &Resolver, raw: &[u8]) -> Result<MessageDk
                 }
             }
         }
+        key_algorithm_mismatch(&mut r);
         reports.push(r);
     }
     Ok(MessageDkim { signatures: reports, from: msg.from.clone() })

@@ -13,6 +13,54 @@ use crate::render::text::{self, Style};
 pub struct DmarcArgs {
     /// The From (header) domain to look up.
     pub domain: String,
+    /// Explain alignment: the envelope sender (MAIL FROM / return-path); its domain is
+    /// the SPF identity.
+    #[arg(long, value_name = "ADDR", conflicts_with = "spf_domain")]
+    pub mail_from: Option<String>,
+    /// Explain alignment: the domain SPF is checked for (instead of --mail-from).
+    #[arg(long, value_name = "DOMAIN")]
+    pub spf_domain: Option<String>,
+    /// Explain alignment: the d= of a DKIM signature, assumed to verify (repeatable).
+    #[arg(long = "dkim-domain", value_name = "D")]
+    pub dkim_domains: Vec<String>,
+    /// With --mail-from or --spf-domain: evaluate SPF for this sending IP (else SPF is
+    /// assumed to pass).
+    #[arg(long)]
+    pub ip: Option<IpAddr>,
+    /// The HELO name, for SPF macros (with --ip).
+    #[arg(long, value_name = "NAME")]
+    pub helo: Option<String>,
+}
+
+fn valid_domain(d: &str) -> bool {
+    let d = crate::dmarc::psl::to_ascii(&crate::dns::normalize(d));
+    crate::dns::invalid_name(&d).is_none() && crate::dkim::verify::valid_dns_name(&d) && d.contains('.')
+}
+
+/// The alignment inputs, checked; Err is a usage error.
+fn alignment_inputs(args: &DmarcArgs) -> Result<super::explain::Inputs, String> {
+    let inputs = super::explain::Inputs {
+        mail_from: args.mail_from.clone(),
+        spf_domain: args.spf_domain.clone(),
+        dkim_domains: args.dkim_domains.clone(),
+        ip: args.ip,
+        helo: args.helo.clone(),
+    };
+    if let Some(m) = &args.mail_from {
+        match m.rsplit_once('@') {
+            Some((_, d)) if valid_domain(d) => {}
+            _ => return Err(format!("--mail-from {m:?} is not an address with a domain")),
+        }
+    }
+    for d in args.spf_domain.iter().chain(&args.dkim_domains) {
+        if !valid_domain(d) {
+            return Err(format!("{d:?} is not a domain name"));
+        }
+    }
+    if args.ip.is_some() && inputs.spf_identity().is_none() {
+        return Err("--ip needs --mail-from or --spf-domain (the identity SPF is checked for)".into());
+    }
+    Ok(inputs)
 }
 
 fn exit_for(findings: &[Finding]) -> ExitCode {
@@ -37,6 +85,13 @@ pub async fn run(args: DmarcArgs, env: &Env) -> ExitCode {
         eprintln!("mailsleuth dmarc: {:?} is not a domain name", args.domain);
         return exit::USAGE.into();
     }
+    let inputs = match alignment_inputs(&args) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("mailsleuth dmarc: {e}");
+            return exit::USAGE.into();
+        }
+    };
     let dns = match env.dns().await {
         Ok(d) => d,
         Err(e) => {
@@ -44,7 +99,11 @@ pub async fn run(args: DmarcArgs, env: &Env) -> ExitCode {
             return e.exit_code().into();
         }
     };
-    let report = super::inspect(&dns.resolver, &domain).await;
+    let mut report = super::inspect(&dns.resolver, &domain).await;
+    let alignment = if inputs.is_empty() { None } else { Some(super::explain::explain(&dns.resolver, &report, &inputs).await) };
+    if let Some(a) = &alignment {
+        report.findings.extend(a.verdict.findings.iter().cloned());
+    }
     if env.global.json {
         let mut doc = serde_json::json!({
             "schema_version": crate::render::json::SCHEMA_VERSION,
@@ -60,6 +119,9 @@ pub async fn run(args: DmarcArgs, env: &Env) -> ExitCode {
             "report_authorization": report.report_auth,
             "findings": report.findings,
         });
+        if let Some(a) = &alignment {
+            doc["alignment"] = serde_json::to_value(a).unwrap_or_default();
+        }
         if env.global.trace_dns {
             doc["dns"] = serde_json::to_value(dns.resolver.log()).unwrap_or_default();
         }
@@ -78,6 +140,11 @@ pub async fn run(args: DmarcArgs, env: &Env) -> ExitCode {
             println!("  policy:  {} for mail From {domain} ({})", style.bold(a.disposition.as_str()), a.tag);
         }
         println!("  org domain (PSL): {}", report.discovery.org_domain);
+        if let Some(a) = &alignment {
+            for l in super::explain::render(a) {
+                println!("{l}");
+            }
+        }
         for f in &report.findings {
             print!("{}", text::finding(style, f, "  "));
         }
@@ -123,13 +190,7 @@ pub async fn run_verify(args: VerifyArgs, env: &Env) -> ExitCode {
             return e.exit_code().into();
         }
     };
-    // mail-auth's SPF verifier resolves by itself: point it at the same servers.
-    let spf_servers = match (&dns.world, env.dns_config()) {
-        (Some(w), _) if env.global.zones.is_some() => Some(vec![w.addr()]),
-        (_, Ok(cfg)) if !cfg.servers.is_empty() => Some(cfg.servers),
-        _ => None,
-    };
-    let opts = super::message::VerifyOptions { ip: args.ip, helo: args.helo.clone(), mail_from: args.mail_from.clone(), spf_servers };
+    let opts = super::message::VerifyOptions { ip: args.ip, helo: args.helo.clone(), mail_from: args.mail_from.clone() };
     let report = match super::message::verify(&dns.resolver, &raw, &opts).await {
         Ok(r) => r,
         Err(e) => {
@@ -158,7 +219,20 @@ pub async fn run_verify(args: VerifyArgs, env: &Env) -> ExitCode {
             println!("  - {}", c.explanation);
         }
         if let Some(s) = &report.spf {
-            println!("SPF: {} for {} — {}", s.result, s.domain, s.source);
+            if s.domain.is_empty() {
+                println!("SPF: {} (the header names no domain) — {}", s.result, s.source);
+            } else {
+                println!("SPF: {} for {} — {}", s.result, s.domain, s.source);
+            }
+            if let Some(ev) = &s.evaluation {
+                println!("  {}", ev.trace.reason);
+                let mut lines = Vec::new();
+                ev.trace.render_lines(1, &mut lines);
+                println!("  {}", style.dim("trace:"));
+                for l in lines {
+                    println!("{l}");
+                }
+            }
         }
         if let Some(a) = &report.arc {
             println!("ARC: {} set(s); seals: {}", a.sets, a.seals.iter().map(|(i, cv)| format!("i={i} cv={cv}")).collect::<Vec<_>>().join(", "));

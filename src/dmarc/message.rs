@@ -1,12 +1,15 @@
 //! `mailsleuth verify`: DKIM, SPF and DMARC for one real message.
 //!
 //! DKIM signatures are verified by mail-auth with keys fetched through our resolver.
-//! SPF: with `--ip`, mail-auth's SPF verifier (interim, labelled as such; it resolves
-//! against the same servers as our resolver); otherwise the message's own
-//! Received-SPF / Authentication-Results headers, labelled as read, not verified.
+//! SPF: with `--ip`, the project's own evaluator ([`crate::spf::verify::check_host`],
+//! verdict and trace); otherwise the message's own Received-SPF / Authentication-Results
+//! headers, labelled as read, not verified.
 //! DMARC: our discovery and [`super::evaluate`] for every From domain.
+//!
+//! The message is brought to wire form (CRLF line ends, [`dkimv::to_crlf`]) once, and
+//! DKIM, the From header, the SPF headers and ARC all read that same form.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::Path;
 
 use serde::Serialize;
@@ -40,10 +43,14 @@ pub fn read_message(path: &Path) -> Result<Vec<u8>, String> {
 pub struct SpfInfo {
     /// pass, fail, softfail, neutral, none, temperror, permerror.
     pub result: String,
-    /// The domain SPF was checked for (MAIL FROM domain, or HELO for a null sender).
+    /// The domain SPF was checked for (MAIL FROM domain, or HELO for a null sender);
+    /// empty when a header gives a result without naming a domain.
     pub domain: String,
-    /// "evaluated by mail-auth's SPF verifier (interim)", "read from Received-SPF", ...
+    /// "evaluated by mailsleuth's SPF evaluator ...", "read from the message's Received-SPF header ...".
     pub source: String,
+    /// check_host() with its trace, when SPF was evaluated here (`--ip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<crate::spf::verify::Evaluation>,
 }
 
 impl SpfInfo {
@@ -84,12 +91,13 @@ pub struct VerifyOptions {
     pub ip: Option<IpAddr>,
     pub helo: Option<String>,
     pub mail_from: Option<String>,
-    /// Servers for mail-auth's SPF verifier (None: the system configuration).
-    pub spf_servers: Option<Vec<SocketAddr>>,
 }
 
-/// Headers as (name, unfolded value) pairs, bounded.
+/// Headers as (name, unfolded value) pairs, bounded. Any line ends (CRLF, LF, CR alone)
+/// are read as DKIM reads them.
 pub fn headers(raw: &[u8]) -> Vec<(String, String)> {
+    let wire = dkimv::to_crlf(raw);
+    let raw: &[u8] = &wire;
     let end = find_body(raw);
     let text = String::from_utf8_lossy(&raw[..end]);
     let mut out: Vec<(String, String)> = Vec::new();
@@ -187,7 +195,7 @@ pub fn spf_from_headers(raw: &[u8]) -> Option<SpfInfo> {
         if n.eq_ignore_ascii_case("received-spf") {
             let result = v.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
             let domain = param(v, "envelope-from=").and_then(|a| domain_of(&a).or(Some(a))).or_else(|| param(v, "helo=")).unwrap_or_default();
-            return Some(SpfInfo { result, domain, source: "read from the message's Received-SPF header (not verified here)".into() });
+            return Some(SpfInfo { result, domain, source: "read from the message's Received-SPF header (not verified here)".into(), evaluation: None });
         }
     }
     for (n, v) in &hs {
@@ -201,7 +209,7 @@ pub fn spf_from_headers(raw: &[u8]) -> Option<SpfInfo> {
                         .map(|a| domain_of(&a).unwrap_or(a))
                         .or_else(|| param(part, "smtp.helo="))
                         .unwrap_or_default();
-                    return Some(SpfInfo { result, domain, source: "read from the message's Authentication-Results header (not verified here)".into() });
+                    return Some(SpfInfo { result, domain, source: "read from the message's Authentication-Results header (not verified here)".into(), evaluation: None });
                 }
             }
         }
@@ -292,15 +300,26 @@ pub async fn dmarc_for(
 
 /// Verify a message.
 pub async fn verify(resolver: &Resolver, raw: &[u8], opts: &VerifyOptions) -> Result<MessageReport, String> {
+    // One wire form for every reader below (to_crlf of it again borrows, no copy).
+    let wire = dkimv::to_crlf(raw);
+    let raw: &[u8] = &wire;
     let dkim = dkimv::verify_message(resolver, raw).await?;
     let (from_headers, from_addrs) = from_addresses(raw);
     let mut findings = Vec::new();
 
     // SPF
     let spf = match opts.ip {
-        Some(ip) => Some(spf_with_mail_auth(ip, opts).await),
+        Some(ip) => Some(spf_with_check_host(resolver, ip, opts).await),
         None => spf_from_headers(raw),
     };
+    if let Some(ev) = spf.as_ref().and_then(|s| s.evaluation.as_ref()) {
+        let (id, sender) = match opts.mail_from.as_deref().filter(|m| m.contains('@')) {
+            Some(m) => (crate::spf::Identity::MailFrom, m),
+            None => (crate::spf::Identity::Helo, ""),
+        };
+        let helo = opts.helo.clone().unwrap_or_default();
+        findings.extend(crate::spf::evaluation_findings(resolver, ev, id, sender, &helo).await);
+    }
 
     // DKIM findings
     for s in &dkim.signatures {
@@ -388,6 +407,7 @@ pub async fn verify(resolver: &Resolver, raw: &[u8], opts: &VerifyOptions) -> Re
         ar.push("dkim=none".into());
     }
     match &spf {
+        Some(s) if s.domain.is_empty() => ar.push(format!("spf={} ({}; the header names no domain)", s.result, s.source)),
         Some(s) => ar.push(format!("spf={} ({}) smtp.mailfrom={}", s.result, s.source, s.domain)),
         None => ar.push("spf=none (no --ip given and no SPF result in the headers)".into()),
     }
@@ -410,29 +430,21 @@ pub async fn verify(resolver: &Resolver, raw: &[u8], opts: &VerifyOptions) -> Re
     })
 }
 
-async fn spf_with_mail_auth(ip: IpAddr, opts: &VerifyOptions) -> SpfInfo {
-    use mail_auth::spf::verify::SpfParameters;
+/// SPF for the envelope: check_host() for the MAIL FROM domain, or for the HELO name
+/// when the sender is null (RFC 7208 §2.4), with its trace.
+async fn spf_with_check_host(resolver: &Resolver, ip: IpAddr, opts: &VerifyOptions) -> SpfInfo {
+    use crate::spf::verify::{check_host, Query};
     let helo = opts.helo.clone().unwrap_or_default();
     let sender = opts.mail_from.clone().unwrap_or_default();
-    let source = "evaluated by mail-auth's SPF verifier (interim; the project's own SPF evaluator replaces it)".to_string();
-    let domain = if sender.contains('@') { domain_of(&sender).unwrap_or_default() } else { crate::dns::normalize(&helo) };
-    let auth = match &opts.spf_servers {
-        Some(list) => dkimv::authenticator(list),
-        None => mail_auth::MessageAuthenticator::new_system_conf().map_err(|e| e.to_string()),
-    };
-    let auth = match auth {
-        Ok(a) => a,
-        Err(e) => return SpfInfo { result: "temperror".into(), domain, source: format!("{source}; resolver set-up failed: {e}") },
-    };
-    let host = "mailsleuth";
-    let fut = if sender.contains('@') {
-        auth.verify_spf(SpfParameters::verify_mail_from(ip, &helo, host, &sender))
-    } else {
-        auth.verify_spf(SpfParameters::verify_ehlo(ip, &helo, host))
-    };
-    match tokio::time::timeout(std::time::Duration::from_secs(20), fut).await {
-        Ok(out) => SpfInfo { result: out.result().to_string().to_ascii_lowercase(), domain: if domain.is_empty() { out.domain().to_string() } else { domain }, source },
-        Err(_) => SpfInfo { result: "temperror".into(), domain, source: format!("{source}; timed out") },
+    let sender = sender.trim().trim_start_matches('<').trim_end_matches('>').to_string();
+    let q = if sender.contains('@') { Query::mail_from(ip, &sender, &helo) } else { Query::helo(ip, &helo) };
+    let ev = check_host(resolver, &q).await;
+    let who = if sender.contains('@') { format!("MAIL FROM {sender}") } else { format!("HELO {helo} (null sender)") };
+    SpfInfo {
+        result: ev.result.as_str().to_string(),
+        domain: ev.domain.clone(),
+        source: format!("evaluated by mailsleuth's SPF evaluator (check_host, RFC 7208) for {ip}, {who}"),
+        evaluation: Some(ev),
     }
 }
 

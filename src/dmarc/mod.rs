@@ -6,11 +6,13 @@
 //! * [`policy`]: discovery (`_dmarc` lookups, tree walk), applicable policy, report
 //!   destination authorisation.
 //! * [`align`]: alignment and the verdict ([`evaluate`]), pure.
+//! * [`explain`]: alignment of identifiers given on the command line, in words.
 //! * [`message`]: `mailsleuth verify` (DKIM via mail-auth, SPF, DMARC for a message).
 
 pub mod align;
 pub mod cli;
 pub mod conformance;
+pub mod explain;
 pub mod message;
 pub mod parse;
 pub mod policy;

@@ -288,6 +288,15 @@ fn apply_tag(rec: &mut DmarcRecord, name: &str, value: &str) {
             let mut uris = Vec::new();
             for u in value.split(',').map(str::trim).take(MAX_URIS) {
                 match parse_uri(u) {
+                    Ok(uri) if uri.scheme != "mailto" => {
+                        rec.issues.push(issue(
+                            "dmarc.report-uri",
+                            Severity::Warning,
+                            false,
+                            format!("{name}: {u:?} is not a mailto: URI; receivers send DMARC reports only to mailto: addresses (RFC 7489 §7.1), so none arrive there"),
+                        ));
+                        uris.push(uri);
+                    }
                     Ok(uri) => uris.push(uri),
                     Err(why) => rec.issues.push(issue(
                         "dmarc.report-uri",
@@ -468,5 +477,17 @@ mod tests {
         assert!(parse_uri("mailto:nobody").is_err());
         assert!(parse_uri("mailto:a@b.example!x").is_err());
         assert_eq!(parse_uri("https://r.example/x").unwrap().scheme, "https");
+    }
+
+    #[test]
+    fn non_mailto_report_uris_are_flagged() {
+        let r = parse("v=DMARC1; p=none; rua=http://r.example/report,mailto:a@b.example; ruf=https://f.example/x").unwrap();
+        let flagged: Vec<&Issue> = r.issues.iter().filter(|i| i.id == "dmarc.report-uri").collect();
+        assert_eq!(flagged.len(), 2, "{:?}", r.issues);
+        assert!(flagged[0].message.contains("http://r.example/report") && flagged[0].message.contains("mailto:"), "{}", flagged[0].message);
+        assert!(flagged.iter().all(|i| i.severity == Severity::Warning && !i.invalidates));
+        assert!(r.is_valid_strict(), "a URI receivers do not use does not make the record invalid");
+        let r = parse("v=DMARC1; p=none; rua=mailto:a@b.example").unwrap();
+        assert!(!r.issues.iter().any(|i| i.id == "dmarc.report-uri"));
     }
 }

@@ -150,11 +150,54 @@ impl HickoryBackend {
                         ttl = Some(ttl.map_or(rec.ttl, |t: u32| t.min(rec.ttl)));
                     }
                 }
+                if records.is_empty() {
+                    if let Some(chain) = cname_loop(name, &cnames) {
+                        // What a recursive resolver answers SERVFAIL for: a failure, not NODATA.
+                        let mut a = Answer::failed(name, rtype, Outcome::Error, format!("CNAME loop: {chain}"), &self.servers);
+                        a.cnames = cnames;
+                        return a;
+                    }
+                }
                 let outcome = if records.is_empty() { Outcome::NoData } else { Outcome::Records };
                 Answer::new(name, rtype, outcome, records, cnames, ttl, &self.servers)
             }
-            Err(err) => self.classify(name, rtype, err),
+            Err(err) => {
+                // NODATA without an SOA is not what an authoritative server says for an
+                // empty name: it is how hickory reports an answer made only of CNAMEs
+                // (the chain itself is dropped). Follow the chain to tell a CNAME loop.
+                let odd = rtype != RType::Cname
+                    && matches!(&err, NetError::Dns(DnsError::NoRecordsFound(nr)) if nr.response_code == ResponseCode::NoError && nr.soa.is_none());
+                let answer = self.classify(name, rtype, err);
+                if odd {
+                    if let Some((chain, cnames)) = self.cname_loop_of(name).await {
+                        let mut a = Answer::failed(name, rtype, Outcome::Error, format!("CNAME loop: {chain}"), &self.servers);
+                        a.cnames = cnames;
+                        return a;
+                    }
+                }
+                answer
+            }
         }
+    }
+
+    /// Ask for the CNAMEs from `name` on (at most 8 links): the chain when it loops.
+    async fn cname_loop_of(&self, name: &str) -> Option<(String, Vec<(String, String)>)> {
+        let mut cnames: Vec<(String, String)> = Vec::new();
+        let mut current = super::normalize(name);
+        for _ in 0..8 {
+            let fqdn = Name::from_ascii(format!("{current}.")).ok()?;
+            let lookup = self.resolver.lookup(fqdn, RecordType::CNAME).await.ok()?;
+            let target = lookup.answers().iter().find_map(|r| match &r.data {
+                RData::CNAME(c) => Some(name_text(&c.0)),
+                _ => None,
+            })?;
+            cnames.push((current.clone(), target.clone()));
+            if let Some(chain) = cname_loop(name, &cnames) {
+                return Some((chain, cnames));
+            }
+            current = target;
+        }
+        None
     }
 
     fn classify(&self, name: &str, rtype: RType, err: NetError) -> Answer {
@@ -177,6 +220,23 @@ impl HickoryBackend {
         };
         Answer { error: why, ..Answer::new(name, rtype, outcome, Vec::new(), Vec::new(), ttl, &self.servers) }
     }
+}
+
+/// The chain `a -> b -> a` when the CNAMEs followed from `name` come back to a name
+/// already on the chain.
+fn cname_loop(name: &str, cnames: &[(String, String)]) -> Option<String> {
+    let mut chain = vec![super::normalize(name)];
+    let mut current = chain[0].clone();
+    for _ in 0..=cnames.len() {
+        let Some((_, to)) = cnames.iter().find(|(from, _)| *from == current) else { return None };
+        let looped = chain.contains(to);
+        chain.push(to.clone());
+        if looped {
+            return Some(chain.join(" -> "));
+        }
+        current = to.clone();
+    }
+    None
 }
 
 fn server(addr: SocketAddr) -> NameServerConfig {

@@ -10,6 +10,7 @@ mod hickory;
 pub mod static_zone;
 pub mod world;
 pub mod zonefile;
+mod zonetext;
 
 pub use answer::{Answer, Outcome, RType, Rec};
 pub use static_zone::{StaticEntry, StaticZone};

@@ -82,8 +82,11 @@ pub fn parse_zone(text: &str, path: &Path) -> Result<LoadedZone, ZoneError> {
     if text.lines().any(|l| l.trim_start().to_ascii_uppercase().starts_with("$INCLUDE")) {
         return Err(parse_err("$INCLUDE is not supported".into()));
     }
+    super::zonetext::check_string_lengths(text).map_err(parse_err)?;
+    let text = super::zonetext::rewrite_type99(text);
     let parser = Parser::new(text, Some(path.to_path_buf()), origin);
     let (origin, mut records) = parser.parse().map_err(|e| parse_err(e.to_string()))?;
+    split_type99(&mut records);
     let soa_key = RrKey::new(origin.clone().into(), RecordType::SOA);
     if !records.contains_key(&soa_key) {
         let mname = Name::from_ascii("ns").ok().and_then(|n| n.append_domain(&origin).ok()).unwrap_or_else(Name::root);
@@ -94,4 +97,49 @@ pub fn parse_zone(text: &str, path: &Path) -> Result<LoadedZone, ZoneError> {
         records.insert(soa_key, set);
     }
     Ok(LoadedZone { origin, records, path: path.to_path_buf() })
+}
+
+/// Marked TXT records (see [`super::zonetext`]) become SPF-type (99) records, whose
+/// wire format is TXT's.
+fn split_type99(records: &mut BTreeMap<RrKey, RecordSet>) {
+    use super::zonetext::TYPE99_MARK;
+    let spf = RecordType::Unknown(99);
+    let keys: Vec<RrKey> = records.keys().filter(|k| k.record_type == RecordType::TXT).cloned().collect();
+    for key in keys {
+        let Some(set) = records.get(&key) else { continue };
+        let marked = |r: &Record| matches!(&r.data, RData::TXT(t) if t.txt_data.first().is_some_and(|s| &**s == TYPE99_MARK));
+        if !set.records_without_rrsigs().any(marked) {
+            continue;
+        }
+        let name = set.name().clone();
+        let (mut txt, mut t99) = (RecordSet::new(name.clone(), RecordType::TXT, 1), RecordSet::new(name.clone(), spf, 1));
+        for r in set.records_without_rrsigs() {
+            match &r.data {
+                RData::TXT(t) if marked(r) => {
+                    let wire: Vec<u8> = t.txt_data[1..].iter().flat_map(|s| std::iter::once(s.len() as u8).chain(s.iter().copied())).collect();
+                    let rdata = RData::Unknown { code: spf, rdata: hickory_proto::rr::rdata::NULL::with(wire) };
+                    t99.insert(Record::from_rdata(name.clone(), r.ttl, rdata), 1);
+                }
+                _ => {
+                    txt.insert(r.clone(), 1);
+                }
+            }
+        }
+        if txt.is_empty() {
+            records.remove(&key);
+        } else {
+            records.insert(key.clone(), txt);
+        }
+        let k99 = RrKey::new(key.name.clone(), spf);
+        match records.get_mut(&k99) {
+            Some(existing) => {
+                for r in t99.records_without_rrsigs() {
+                    existing.insert(r.clone(), 1);
+                }
+            }
+            None => {
+                records.insert(k99, t99);
+            }
+        }
+    }
 }

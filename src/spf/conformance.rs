@@ -1,5 +1,7 @@
-//! The OpenSPF conformance suites (`spf/rfc7208-tests.json`, `spf/rfc4408-tests.json`)
-//! run against [`check_host`], each scenario's zone data served by a [`StaticZone`].
+//! The OpenSPF conformance suites (`spf/rfc7208-tests.yml`, `spf/rfc4408-tests.yml`:
+//! multi-document YAML, one document per scenario; the `.json` form of the same documents
+//! when the `.yml` is absent) run against [`check_host`], each scenario's zone data served
+//! by a [`StaticZone`].
 //!
 //! rfc4408: we implement RFC 7208 only. For every rfc4408 test whose expectation differs
 //! from the same test in rfc7208, the rfc4408 suite already lists the RFC 7208 answer among
@@ -251,15 +253,24 @@ pub fn changed_by_rfc7208(old: &[Scenario], new: &[Scenario]) -> Vec<(String, Ve
     out
 }
 
+/// A suite file: the `.yml` the issue and `.ci/run` name, else the `.json` of the same
+/// documents. The error names the preferred form.
+pub fn suite_path(data: &Path, stem: &str) -> Result<std::path::PathBuf, String> {
+    let yml = data.join(format!("spf/{stem}.yml"));
+    let json = data.join(format!("spf/{stem}.json"));
+    if yml.exists() {
+        Ok(yml)
+    } else if json.exists() {
+        Ok(json)
+    } else {
+        Err(format!("{} not found (nor {})", yml.display(), json.display()))
+    }
+}
+
 /// The runner registered in `conformance::suites()`.
 pub fn run(data: &Path) -> Result<Vec<SuiteResult>, String> {
-    let p7208 = data.join("spf/rfc7208-tests.json");
-    let p4408 = data.join("spf/rfc4408-tests.json");
-    for p in [&p7208, &p4408] {
-        if !p.exists() {
-            return Err(format!("{} not found", p.display()));
-        }
-    }
+    let p7208 = suite_path(data, "rfc7208-tests")?;
+    let p4408 = suite_path(data, "rfc4408-tests")?;
     let pextra = data.join("spf/pyspf-extra-test.yml");
     if !pextra.exists() {
         return Err(format!("{} not found", pextra.display()));

@@ -279,8 +279,20 @@ pub async fn check_host(resolver: &Resolver, q: &Query) -> Evaluation {
         timestamp: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
         ptr: None,
     };
-    let mut ev = Evaluator { resolver: resolver.clone(), data, lookups: 0, voids: 0, ptr_done: false, record_override: q.record_override.clone() };
     let domain = crate::dns::normalize(&q.domain);
+    // A proposed record (what-if) is not the published one: reaching the published
+    // record of the same domain again is not a loop.
+    let stack = if q.record_override.is_some() { Vec::new() } else { vec![domain.clone()] };
+    let mut ev = Evaluator {
+        resolver: resolver.clone(),
+        data,
+        lookups: 0,
+        voids: 0,
+        ptr_done: false,
+        record_override: q.record_override.clone(),
+        stack,
+        loop_reason: None,
+    };
     let trace = match tokio::time::timeout(EVAL_DEADLINE, ev.check(domain.clone(), true, true)).await {
         Ok(t) => t,
         Err(_) => Trace::new(&domain).finish(
@@ -306,6 +318,11 @@ struct Evaluator {
     voids: u32,
     ptr_done: bool,
     record_override: Option<String>,
+    /// The domains whose records are being evaluated, outermost first (include and
+    /// redirect targets push theirs).
+    stack: Vec<String>,
+    /// Set when a loop was found: its reason travels up unchanged.
+    loop_reason: Option<String>,
 }
 
 enum Fetched {
@@ -458,8 +475,14 @@ impl Evaluator {
                 }
             };
             step.target = Some(target.clone());
+            if let Err(a) = self.enter("redirect", &target, &mut step) {
+                trace.steps.push(step);
+                return Err(a);
+            }
             let nested = self.check(target.clone(), false, want_exp).await;
+            self.stack.pop();
             let (res, exp) = (nested.result, nested.explanation.clone());
+            let looped = self.loop_reason.as_ref().filter(|l| **l == nested.reason).cloned();
             step.voids = self.voids;
             step.lookups = self.lookups;
             step.nested = Some(Box::new(nested));
@@ -469,9 +492,26 @@ impl Evaluator {
             }
             // The redirected record's exp= applies, not this one's (§6.2).
             trace.explanation = exp;
-            return Ok((res, format!("result of redirect to {target}"), true));
+            return Ok((res, looped.unwrap_or_else(|| format!("result of redirect to {target}")), true));
         }
         Ok((SpfResult::Neutral, "no term matched and there is no redirect (default neutral, §4.7)".into(), false))
+    }
+
+    /// RFC 7208 has no loop rule: a loop runs into the 10-lookup limit (§4.6.4). Re-entering
+    /// a domain already on the stack evaluates the same record with the same data, so it
+    /// can only end there; stop at once and name the loop (still permerror).
+    fn enter(&mut self, kind: &str, target: &str, step: &mut Step) -> Result<(), Abort> {
+        let t = crate::dns::normalize(target);
+        if let Some(pos) = self.stack.iter().position(|d| *d == t) {
+            let mut path: Vec<&str> = self.stack[pos..].iter().map(String::as_str).collect();
+            path.push(&t);
+            let why = format!("{kind} loop: {} (a receiver runs into the 10-lookup limit, §4.6.4)", path.join(" -> "));
+            step.note = Some(format!("loop: {t} is already being evaluated"));
+            self.loop_reason = Some(why.clone());
+            return Err(perm(why));
+        }
+        self.stack.push(t);
+        Ok(())
     }
 
     /// Expand a domain-spec (computing the `p` macro first when needed).
@@ -654,7 +694,9 @@ impl Evaluator {
             Mechanism::Include(ms) => {
                 let t = self.expand_target(ms).await.map_err(perm)?;
                 step.target = Some(t.clone());
+                self.enter("include", &t, step)?;
                 let nested = self.check(t.clone(), false, false).await;
+                self.stack.pop();
                 let res = nested.result;
                 let reason = nested.reason.clone();
                 if let Some(q) = &nested.txt_query {
@@ -667,6 +709,7 @@ impl Evaluator {
                     SpfResult::Pass => Ok(true),
                     SpfResult::Fail | SpfResult::SoftFail | SpfResult::Neutral => Ok(false),
                     SpfResult::TempError => Err(Abort { result: SpfResult::TempError, reason: format!("include:{t}: {reason}") }),
+                    SpfResult::PermError if self.loop_reason.as_ref() == Some(&reason) => Err(perm(reason)),
                     SpfResult::PermError => Err(perm(format!("include:{t}: {reason}"))),
                     SpfResult::None => Err(perm(format!("include:{t} has no SPF record ({reason}; §5.2: permerror)"))),
                 }
