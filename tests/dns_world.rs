@@ -80,7 +80,7 @@ async fn each_name_and_type_is_asked_once() {
 
 fn ctx(resolver: Resolver, sender: &str) -> Context {
     let mut ctx = Context::new(resolver, sender);
-    ctx.options = Options { no_dnsbl: true, dnsbl_zones: vec![] };
+    ctx.options = Options { no_dnsbl: true, dnsbl_zones: vec![], ..Options::default() };
     ctx
 }
 

@@ -1,11 +1,20 @@
 //! The scenario suite (tests/scenarios, docs/scenarios.md): top-1 cause for every case,
-//! every cause of the taxonomy covered, and --replay identical for every case.
+//! every cause of the taxonomy covered, --replay (through a bundle file) identical for
+//! every case, and no case speaks SMTP.
+
+use mailsleuth::diagnose::{live, scenarios};
 
 #[test]
 fn every_scenario_ranks_its_cause_first() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
-    let r = mailsleuth::diagnose::scenarios::run_dir(&dir).expect("scenario folder");
+    let outcomes = scenarios::run_all(&dir).expect("scenario folder");
+    let r = scenarios::summarise(&outcomes);
     assert!(r.passed >= 30, "at least 30 scenarios: {}", r.passed);
     assert_eq!(r.failed, 0, "{:#?}\n{:#?}", r.notes, r.summary);
     assert!(!r.summary[0].contains("missing"), "every cause needs a scenario: {:?}", r.summary);
+    // The receiver's callout is not repeated offline: the cases that need it say so.
+    for o in outcomes.iter().filter(|o| o.name.starts_with("sender-verify")) {
+        assert_eq!(o.smtp, [live::NOT_RUN], "{}", o.name);
+    }
+    assert!(outcomes.iter().all(|o| !o.spoke_smtp()));
 }

@@ -20,6 +20,8 @@ pub struct Request {
     pub dnsbl: Vec<String>,
     pub smtp: Option<String>,
     pub auth_user: Option<String>,
+    /// Whether the sender-verify callout may connect (scenarios: never).
+    pub live_smtp: super::live::LiveSmtp,
     /// A malformed sender is an input error (the command line) rather than a finding.
     pub strict_sender: bool,
 }
@@ -75,7 +77,7 @@ impl Request {
         ctx.helo = self.helo.clone();
         ctx.recipient = recipient;
         ctx.reply = reply;
-        ctx.options = Options { no_dnsbl: self.no_dnsbl, dnsbl_zones: self.dnsbl.clone() };
+        ctx.options = Options { no_dnsbl: self.no_dnsbl, dnsbl_zones: self.dnsbl.clone(), live_smtp: self.live_smtp };
         ctx.smtp_server = self.smtp.clone();
         ctx.smtp_auth_user = self.auth_user.clone();
         if let Some(from) = from_header {

@@ -4,6 +4,7 @@ pub mod bundle;
 pub mod causes;
 pub mod context;
 pub mod inputs;
+pub mod live;
 pub mod rank;
 pub mod scenarios;
 

@@ -91,6 +91,16 @@ fn families(def: &CauseDef) -> Vec<&str> {
     f
 }
 
+/// Does a finding that could not be checked leave this cause unchecked? When it comes from
+/// the family the cause's checks belong to; a callout that did not run (or not through)
+/// only leaves the callout's own cause unchecked, not every SMTP one.
+fn blocks(def: &CauseDef, fams: &[&str], f: &Finding) -> bool {
+    if f.id.starts_with("smtp.callout") {
+        return def.confirms.iter().any(|p| p.starts_with("smtp.callout"));
+    }
+    fams.contains(&f.family())
+}
+
 /// Split findings into ranked causes, the rest, and what could not be checked.
 pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>, Vec<Finding>) {
     let said = reply_says(ctx);
@@ -137,7 +147,7 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
             against.push(format!("check: {} [{}]", f.title, f.id));
         }
         let fams = families(def);
-        let blocked: Vec<&Finding> = unchecked.iter().filter(|f| fams.contains(&f.family())).collect();
+        let blocked: Vec<&Finding> = unchecked.iter().filter(|f| blocks(def, &fams, f)).collect();
         if primary.is_none() && !said_it {
             continue;
         }

@@ -32,6 +32,9 @@ pub struct Scenario {
     /// A bounce message file, relative to the scenario folder.
     #[serde(default)]
     pub bounce: Option<String>,
+    /// An ESP event (SES, SendGrid, Mailgun, Postmark, SparkPost JSON), relative to the folder.
+    #[serde(default)]
+    pub event: Option<String>,
     /// The zone folder, relative to the scenario folder (default `zones`).
     #[serde(default)]
     pub zones: Option<String>,
@@ -55,12 +58,18 @@ pub struct Outcome {
     pub expected: String,
     pub got: String,
     pub replay_identical: bool,
+    /// The SMTP findings of the run: a scenario never connects, so only "callout not run".
+    pub smtp: Vec<String>,
     pub error: Option<String>,
 }
 
 impl Outcome {
     pub fn passed(&self) -> bool {
-        self.error.is_none() && self.expected == self.got && self.replay_identical
+        self.error.is_none() && self.expected == self.got && self.replay_identical && !self.spoke_smtp()
+    }
+    /// Whether the run shows an SMTP session (it must not: scenarios are offline).
+    pub fn spoke_smtp(&self) -> bool {
+        self.smtp.iter().any(|id| id != super::live::NOT_RUN)
     }
 }
 
@@ -78,7 +87,7 @@ pub fn list(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// Run one scenario folder.
 pub async fn run_one(dir: &Path) -> Outcome {
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let fail = |expected: String, error: String| Outcome { name: name.clone(), expected, got: "-".into(), replay_identical: false, error: Some(error) };
+    let fail = |expected: String, error: String| Outcome { name: name.clone(), expected, got: "-".into(), replay_identical: false, smtp: vec![], error: Some(error) };
     let text = match std::fs::read_to_string(dir.join("scenario.json")) {
         Ok(t) => t,
         Err(e) => return fail("?".into(), e.to_string()),
@@ -87,6 +96,9 @@ pub async fn run_one(dir: &Path) -> Outcome {
         Ok(s) => s,
         Err(e) => return fail("?".into(), format!("scenario.json: {e}")),
     };
+    if sc.bounce.is_some() && sc.event.is_some() {
+        return fail(sc.expect_top.clone(), "scenario.json: give a bounce or an event, not both".into());
+    }
     let zones = dir.join(sc.zones.as_deref().unwrap_or("zones"));
     let world = match World::start(&zones).await {
         Ok(w) => w,
@@ -103,11 +115,14 @@ pub async fn run_one(dir: &Path) -> Outcome {
         helo: sc.helo.clone(),
         to: sc.to.clone(),
         reply: sc.reply.clone(),
-        bounce: sc.bounce.as_ref().map(|b| dir.join(b)),
+        // The reader tells a bounce message from an ESP event by its content.
+        bounce: sc.bounce.as_ref().or(sc.event.as_ref()).map(|b| dir.join(b)),
         no_dnsbl: sc.no_dnsbl,
         dnsbl: sc.dnsbl.clone(),
         smtp: None,
         auth_user: None,
+        // Scenarios are offline: no SMTP, not even to loopback.
+        live_smtp: super::live::LiveSmtp::Off,
         strict_sender: false,
     };
     let ctx = match request.context(resolver) {
@@ -115,32 +130,64 @@ pub async fn run_one(dir: &Path) -> Outcome {
         Err(e) => return fail(sc.expect_top.clone(), e),
     };
     let live = super::diagnose(&ctx).await;
-    let replayed = super::diagnose(&Bundle::capture(&ctx, &live).replay_context()).await;
+    // Record to a bundle file and replay from what is read back, as `--record`/`--replay` do.
+    let replayed = match through_file(&name, &Bundle::capture(&ctx, &live)) {
+        Ok(bundle) => super::diagnose(&bundle.replay_context()).await,
+        Err(e) => return fail(sc.expect_top.clone(), e),
+    };
     let json = |d: &super::Diagnosis| serde_json::to_string(d).unwrap_or_default();
+    let mut smtp: Vec<String> = live.smtp_findings.iter().chain(&live.probe_findings).map(|f| f.id.clone()).collect();
+    if !live.smtp_transcript.is_empty() {
+        smtp.push("smtp transcript".into());
+    }
     Outcome {
         name,
         expected: sc.expect_top,
         got: live.causes.first().map(|c| c.id.clone()).unwrap_or_else(|| "none".into()),
         replay_identical: json(&live) == json(&replayed),
+        smtp,
         error: None,
     }
 }
 
-/// Run every scenario below `dir`: the suite line, and a confusion summary.
-pub fn run_dir(dir: &Path) -> Result<SuiteResult, String> {
+/// Save a bundle to a temporary file and load it back.
+fn through_file(name: &str, bundle: &Bundle) -> Result<Bundle, String> {
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("mailsleuth-scenario-{}-{n}-{name}.json", std::process::id()));
+    let loaded = bundle.save(&path).and_then(|_| Bundle::load(&path));
+    let _ = std::fs::remove_file(&path);
+    loaded
+}
+
+/// Run every scenario below `dir`, each to its outcome.
+pub fn run_all(dir: &Path) -> Result<Vec<Outcome>, String> {
     let dirs = list(dir)?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
-    let outcomes: Vec<Outcome> = rt.block_on(async { futures::future::join_all(dirs.iter().map(|d| run_one(d))).await });
+    Ok(rt.block_on(async { futures::future::join_all(dirs.iter().map(|d| run_one(d))).await }))
+}
+
+/// Run every scenario below `dir`: the suite line, and a confusion summary.
+pub fn run_dir(dir: &Path) -> Result<SuiteResult, String> {
+    Ok(summarise(&run_all(dir)?))
+}
+
+/// The suite line, the causes covered by passing scenarios, and the confusion summary.
+pub fn summarise(outcomes: &[Outcome]) -> SuiteResult {
     let mut result = SuiteResult::new("scenarios");
     let mut confusion: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut covered: BTreeMap<String, usize> = BTreeMap::new();
-    for o in &outcomes {
-        *covered.entry(o.expected.clone()).or_default() += 1;
+    for o in outcomes {
+        // A cause counts as covered only by a scenario that passes.
+        if o.passed() {
+            *covered.entry(o.expected.clone()).or_default() += 1;
+        }
         if o.expected != o.got {
             *confusion.entry((o.expected.clone(), o.got.clone())).or_default() += 1;
         }
         result.check(o.passed(), || match &o.error {
             Some(e) => format!("{}: error: {e}", o.name),
+            None if o.spoke_smtp() => format!("{}: the run spoke SMTP ({})", o.name, o.smtp.join(", ")),
             None if !o.replay_identical => format!("{}: --replay gave different JSON", o.name),
             None => format!("{}: expected {}, got {}", o.name, o.expected, o.got),
         });
@@ -158,5 +205,5 @@ pub fn run_dir(dir: &Path) -> Result<SuiteResult, String> {
     for ((exp, got), n) in confusion {
         result.summary.push(format!("scenarios: confusion: expected {exp} -> got {got}: {n}"));
     }
-    Ok(result)
+    result
 }
