@@ -55,11 +55,14 @@ pub struct Cause {
 }
 
 impl Cause {
-    /// Error-level: a check shows a rejection-causing problem, or the reply names a
-    /// sender-side cause.
-    pub fn is_error(&self) -> bool {
+    /// Error-level: a check shows a rejection-causing problem; a check confirms what a
+    /// permanent rejection (5xx) says, whatever the check's own severity; or the reply
+    /// names a sender-side cause.
+    pub fn is_error(&self, reply: Option<&crate::reply::Reply>) -> bool {
+        let error_check = self.finding.as_ref().is_some_and(|f| f.severity == Severity::Error);
         match self.status {
-            Status::Confirmed | Status::Likely => self.finding.as_ref().is_some_and(|f| f.severity == Severity::Error),
+            Status::Confirmed => error_check || reply.is_some_and(|r| r.is_permanent()),
+            Status::Likely => error_check,
             Status::Reported => self.id != "not-sender-problem",
             Status::Unchecked | Status::Contradicted => false,
         }
