@@ -17,4 +17,16 @@ fn every_scenario_ranks_its_cause_first() {
         assert_eq!(o.smtp, [live::NOT_RUN], "{}", o.name);
     }
     assert!(outcomes.iter().all(|o| !o.spoke_smtp()));
+    // The newer corners of the taxonomy rank first for the right reason.
+    let get = |name: &str| outcomes.iter().find(|o| o.name == name).unwrap_or_else(|| panic!("scenario {name} missing"));
+    for (name, status, finding, code) in [
+        ("spf-temperror-gmail", "confirmed", "spf.temperror", 3),
+        ("spf-helo-fail-policyd", "confirmed", "spf.helo-fail", 1),
+        ("blocklisted-domain-dbl", "confirmed", "host.domain-listed", 1),
+        ("rdns-mismatch-postfix", "confirmed", "host.fcrdns-mismatch", 1),
+    ] {
+        let o = get(name);
+        assert!(o.passed(), "{o:?}");
+        assert_eq!((o.top_status.as_deref(), o.top_finding.as_deref(), o.exit_code), (Some(status), Some(finding), code), "{name}");
+    }
 }

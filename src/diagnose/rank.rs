@@ -74,6 +74,8 @@ const SAID_WEAK: i32 = 25;
 const CONFIRMED_ERROR: i32 = 50;
 const CONFIRMED_WARNING: i32 = 25;
 const RULED_OUT: i32 = -70;
+/// "Could not check" findings that are themselves evidence when DNS otherwise answers.
+const TEMPORARY: &[&str] = &["spf.temperror", "spf.helo-temperror"];
 
 /// What the reply says, as a category, with a reason to show.
 fn reply_says(ctx: &Context) -> Option<(Said, String)> {
@@ -108,6 +110,10 @@ fn blocks(def: &CauseDef, fams: &[&str], f: &Finding) -> bool {
 pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>, Vec<Finding>) {
     let said = reply_says(ctx);
     let unchecked: Vec<Finding> = findings.iter().filter(|f| f.severity == Severity::Unknown).cloned().collect();
+    // A temperror shows the domain's own DNS failing only while the resolver otherwise
+    // answers (the sender domain was looked up); with no DNS at all it is only "could not check".
+    let dns_answers = findings.iter().any(|f| f.family() == "domain" && f.severity != Severity::Unknown);
+    let temporary_evidence = |f: &Finding| dns_answers && f.severity == Severity::Unknown && TEMPORARY.contains(&f.id.as_str());
     let mut consumed = vec![false; findings.len()];
     let mut out: Vec<(i32, usize, Cause)> = Vec::new();
     // Causes the reply names whose own checks ran and found nothing.
@@ -132,12 +138,13 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
         let confirming: Vec<usize> = findings
             .iter()
             .enumerate()
-            .filter(|(_, f)| f.severity >= Severity::Warning && def.confirms.iter().any(|p| causes::matches(p, &f.id)))
+            .filter(|(_, f)| (f.severity >= Severity::Warning || temporary_evidence(f)) && def.confirms.iter().any(|p| causes::matches(p, &f.id)))
             .map(|(i, _)| i)
             .collect();
         let primary = confirming.iter().copied().max_by_key(|&i| (findings[i].severity, std::cmp::Reverse(i)));
         if let Some(p) = primary {
             let f = &findings[p];
+            // A temperror weighs as a warning: receivers defer rather than refuse.
             score += if f.severity == Severity::Error { CONFIRMED_ERROR } else { CONFIRMED_WARNING };
             why.push(format!("check: {} [{}]", f.title, f.id));
         }
@@ -150,7 +157,7 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
             against.push(format!("check: {} [{}]", f.title, f.id));
         }
         let fams = families(def);
-        let blocked: Vec<&Finding> = unchecked.iter().filter(|f| blocks(def, &fams, f)).collect();
+        let blocked: Vec<&Finding> = unchecked.iter().filter(|f| blocks(def, &fams, f) && !confirming.iter().any(|&i| findings[i] == **f)).collect();
         if primary.is_none() && !said_it {
             continue;
         }
@@ -184,7 +191,7 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
         let next = match status {
             Status::Reported | Status::Unchecked if !def.confirms.is_empty() => Some(format!("to check it, give {}", def.needs)),
             Status::Reported => Some(format!("mailsleuth cannot see this; look at {}", def.needs)),
-            Status::Contradicted => Some("check that the rejected mail used this sender and IP, and ask the receiver which DNS answer it saw".to_string()),
+            Status::Contradicted => Some(contradiction_hint(ctx)),
             _ => None,
         };
         for &i in &confirming {
@@ -238,6 +245,20 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
     decide_between(&mut ranked, ctx);
     let rest = findings.into_iter().enumerate().filter(|(i, f)| !consumed[*i] && f.severity != Severity::Unknown).map(|(_, f)| f).collect();
     (ranked, rest, unchecked)
+}
+
+/// The reply names a cause the checks here show otherwise: say what differs, honestly.
+fn contradiction_hint(ctx: &Context) -> String {
+    let sender = ctx.sender_domain().unwrap_or(&ctx.sender_raw);
+    let what = match ctx.ip {
+        Some(ip) => format!("{sender} with {ip} checks clean here"),
+        None => format!("{sender} checks clean here"),
+    };
+    let from_reply = ctx.notes.iter().any(|n| n.contains("taken from the reply text"));
+    let ip_note = if from_reply { " (the IP was read from the reply text)" } else { "" };
+    format!(
+        "{what}{ip_note}: the receiver probably evaluated another sending IP or envelope sender (a relay, a forwarder, the ESP's bounce address) or saw other DNS; the bounce (--bounce FILE), or the IP and MAIL FROM in the rejected message's Received and Return-Path headers, would decide"
+    )
 }
 
 /// When the top two are close, say which input would decide between them.

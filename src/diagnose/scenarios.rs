@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::bundle::Bundle;
 use super::inputs::Request;
 use crate::conformance::SuiteResult;
-use crate::dns::{DnsConfig, Resolver, World};
+use crate::dns::{DnsConfig, Fault, RType, Resolver, World};
 
 /// `scenario.json` in a scenario folder.
 #[derive(Debug, Deserialize)]
@@ -44,11 +44,42 @@ pub struct Scenario {
     /// DNS blocklist zones to use instead of the default set.
     #[serde(default)]
     pub dnsbl: Vec<String>,
+    /// DNS failures to inject into the world (how a temperror is staged).
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
     /// The cause id expected first (docs/causes.md).
     pub expect_top: String,
     /// Where the reply text or the bounce shape comes from.
     #[serde(default)]
     pub source: Option<String>,
+}
+
+/// A DNS failure for queries at or under `name` (of one type, or all).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    pub name: String,
+    #[serde(default, rename = "type")]
+    pub rtype: Option<String>,
+    /// `servfail`, `refused` or `timeout`.
+    pub fault: String,
+}
+
+impl FaultSpec {
+    fn apply(&self, world: &World) -> Result<(), String> {
+        let fault = match self.fault.as_str() {
+            "servfail" => Fault::ServFail,
+            "refused" => Fault::Refused,
+            "timeout" => Fault::NoAnswer,
+            other => return Err(format!("scenario.json: fault {other:?} (servfail, refused or timeout)")),
+        };
+        let rtype = match &self.rtype {
+            Some(t) => Some(RType::parse(t).ok_or_else(|| format!("scenario.json: fault type {t:?} is not a record type"))?),
+            None => None,
+        };
+        world.inject(&self.name, rtype, fault);
+        Ok(())
+    }
 }
 
 /// One scenario's result.
@@ -58,6 +89,11 @@ pub struct Outcome {
     pub expected: String,
     pub got: String,
     pub replay_identical: bool,
+    /// The top cause's status and the finding it rests on (e.g. `confirmed`, `spf.temperror`).
+    pub top_status: Option<String>,
+    pub top_finding: Option<String>,
+    /// The exit code `mailsleuth diagnose` would give.
+    pub exit_code: u8,
     /// The SMTP findings of the run: a scenario never connects, so only "callout not run".
     pub smtp: Vec<String>,
     pub error: Option<String>,
@@ -87,7 +123,7 @@ pub fn list(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// Run one scenario folder.
 pub async fn run_one(dir: &Path) -> Outcome {
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let fail = |expected: String, error: String| Outcome { name: name.clone(), expected, got: "-".into(), replay_identical: false, smtp: vec![], error: Some(error) };
+    let fail = |expected: String, error: String| Outcome { name: name.clone(), expected, got: "-".into(), replay_identical: false, top_status: None, top_finding: None, exit_code: 0, smtp: vec![], error: Some(error) };
     let text = match std::fs::read_to_string(dir.join("scenario.json")) {
         Ok(t) => t,
         Err(e) => return fail("?".into(), e.to_string()),
@@ -104,7 +140,12 @@ pub async fn run_one(dir: &Path) -> Outcome {
         Ok(w) => w,
         Err(e) => return fail(sc.expect_top.clone(), e.to_string()),
     };
-    let cfg = DnsConfig { servers: vec![], timeout: Duration::from_millis(500), attempts: 1 };
+    for f in &sc.faults {
+        if let Err(e) = f.apply(&world) {
+            return fail(sc.expect_top.clone(), e);
+        }
+    }
+    let cfg = DnsConfig { servers: vec![], timeout: Duration::from_millis(800), attempts: 2 };
     let resolver = match Resolver::for_world(&world, &cfg) {
         Ok(r) => r,
         Err(e) => return fail(sc.expect_top.clone(), e.to_string()),
@@ -145,6 +186,9 @@ pub async fn run_one(dir: &Path) -> Outcome {
         expected: sc.expect_top,
         got: live.causes.first().map(|c| c.id.clone()).unwrap_or_else(|| "none".into()),
         replay_identical: json(&live) == json(&replayed),
+        top_status: live.causes.first().and_then(|c| serde_json::to_value(c.status).ok()).and_then(|v| v.as_str().map(str::to_string)),
+        top_finding: live.causes.first().and_then(|c| c.finding.as_ref()).map(|f| f.id.clone()),
+        exit_code: live.exit_code(),
         smtp,
         error: None,
     }
@@ -164,7 +208,9 @@ fn through_file(name: &str, bundle: &Bundle) -> Result<Bundle, String> {
 pub fn run_all(dir: &Path) -> Result<Vec<Outcome>, String> {
     let dirs = list(dir)?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
-    Ok(rt.block_on(async { futures::future::join_all(dirs.iter().map(|d| run_one(d))).await }))
+    // A few at a time: dozens of worlds at once starve each other into DNS timeouts.
+    use futures::stream::StreamExt;
+    Ok(rt.block_on(async { futures::stream::iter(dirs.iter().map(|d| run_one(d))).buffered(6).collect().await }))
 }
 
 /// Run every scenario below `dir`: the suite line, and a confusion summary.
