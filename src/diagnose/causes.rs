@@ -248,6 +248,15 @@ pub const CAUSES: &[CauseDef] = &[
     },
 ];
 
+/// Reply categories that name a cause only in a temporary (4xx) reply: receivers defer
+/// on an SPF temperror and refuse on a fail, so "451 ... SPF" names the temperror.
+pub fn said_strong_when_transient(def: &CauseDef) -> &'static [Said] {
+    match def.id {
+        "spf-temperror" => &[Said::Spf],
+        _ => &[],
+    }
+}
+
 pub fn by_id(id: &str) -> Option<&'static CauseDef> {
     CAUSES.iter().find(|c| c.id == id)
 }

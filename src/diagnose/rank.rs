@@ -109,6 +109,7 @@ fn blocks(def: &CauseDef, fams: &[&str], f: &Finding) -> bool {
 /// Split findings into ranked causes, the rest, and what could not be checked.
 pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>, Vec<Finding>) {
     let said = reply_says(ctx);
+    let transient = ctx.reply.as_ref().is_some_and(|r| r.is_transient());
     let unchecked: Vec<Finding> = findings.iter().filter(|f| f.severity == Severity::Unknown).cloned().collect();
     // A temperror shows the domain's own DNS failing only while the resolver otherwise
     // answers (the sender domain was looked up); with no DNS at all it is only "could not check".
@@ -124,8 +125,9 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
         let mut why = Vec::new();
         let mut against = Vec::new();
         let mut said_it = false;
+        let strong = said.as_ref().is_some_and(|(s, _)| def.said_strong.contains(s) || (transient && causes::said_strong_when_transient(def).contains(s)));
         if let Some((s, reason)) = &said {
-            if def.said_strong.contains(s) {
+            if strong {
                 score += SAID_STRONG;
                 said_it = true;
                 why.push(reason.clone());
@@ -167,14 +169,13 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
             && blocked.is_empty()
             && findings.iter().any(|f| f.severity != Severity::Unknown && def.confirms.iter().any(|p| p.split('.').next() == Some(f.family())));
         if checked_clean {
-            if !said.as_ref().is_some_and(|(s, _)| def.said_strong.contains(s)) {
+            if !strong {
                 continue;
             }
             score -= 30;
             against.push(format!("the {} checks found nothing that confirms it", fams.join("/")));
             clean_ids.push(def.id);
         }
-        let strong = said.as_ref().is_some_and(|(s, _)| def.said_strong.contains(s));
         if score <= 0 && !(strong && !against.is_empty()) {
             continue;
         }
