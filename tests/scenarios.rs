@@ -24,9 +24,37 @@ fn every_scenario_ranks_its_cause_first() {
         ("spf-helo-fail-policyd", "confirmed", "spf.helo-fail", 1),
         ("blocklisted-domain-dbl", "confirmed", "host.domain-listed", 1),
         ("rdns-mismatch-postfix", "confirmed", "host.fcrdns-mismatch", 1),
+        ("dmarc-fail-ses-event", "confirmed", "dmarc.fail", 1),
+        ("domain-nxdomain-sisimai-postfix", "confirmed", "domain.nxdomain", 1),
+        ("rdns-missing-sisimai-exim", "confirmed", "host.no-ptr", 1),
     ] {
         let o = get(name);
         assert!(o.passed(), "{o:?}");
         assert_eq!((o.top_status.as_deref(), o.top_finding.as_deref(), o.exit_code), (Some(status), Some(finding), code), "{name}");
     }
+}
+
+/// `--scenarios DIR` runs another folder with the same layout, and needs no shared data folder.
+#[test]
+fn another_scenario_folder_runs_without_the_data_folder() {
+    let cases = tempfile::tempdir().unwrap();
+    let case = cases.path().join("null-mx");
+    std::fs::create_dir_all(case.join("zones")).unwrap();
+    std::fs::write(case.join("zones/parked.test.zone"), "$ORIGIN parked.test.\n@ 300 IN MX 0 .\n").unwrap();
+    std::fs::write(case.join("scenario.json"), r#"{"description": "null MX", "sender": "a@parked.test", "expect_top": "null-mx", "no_dnsbl": true}"#).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let missing = elsewhere.path().join("no-such-data");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailsleuth-conformance"))
+        .arg(&missing)
+        .arg("--scenarios")
+        .arg(cases.path())
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("scenarios: 1 passed, 0 failed\n"), "{stdout}");
+    // Other suites still need it, and say so.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailsleuth-conformance")).arg(&missing).current_dir(elsewhere.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }

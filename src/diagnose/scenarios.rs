@@ -253,3 +253,55 @@ pub fn summarise(outcomes: &[Outcome]) -> SuiteResult {
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(name: &str, expected: &str, got: &str) -> Outcome {
+        Outcome {
+            name: name.into(),
+            expected: expected.into(),
+            got: got.into(),
+            replay_identical: true,
+            top_status: None,
+            top_finding: None,
+            exit_code: 0,
+            smtp: vec![],
+            error: None,
+        }
+    }
+
+    #[test]
+    fn only_passing_scenarios_cover_a_cause() {
+        let mut spoke = outcome("callout", "sender-verify-failed", "sender-verify-failed");
+        spoke.smtp = vec!["smtp.callout-ok".into()];
+        let r = summarise(&[outcome("a", "content", "spf-fail"), outcome("b", "spf-fail", "spf-fail"), spoke]);
+        assert_eq!((r.passed, r.failed), (1, 2));
+        assert!(r.summary[0].starts_with("scenarios: 1 causes covered of "), "{:?}", r.summary);
+        assert!(r.summary[0].contains("content") && r.summary[0].contains("sender-verify-failed"), "{:?}", r.summary);
+        assert!(r.notes.iter().any(|n| n == "callout: the run spoke SMTP (smtp.callout-ok)"), "{:?}", r.notes);
+        assert!(r.summary.iter().any(|l| l == "scenarios: confusion: expected content -> got spf-fail: 1"), "{:?}", r.summary);
+    }
+
+    #[tokio::test]
+    async fn bad_scenario_inputs_are_clear_errors() {
+        let dir = tempfile_dir("bad-fault");
+        std::fs::write(dir.join("scenario.json"), r#"{"description": "d", "sender": "a@b.example", "expect_top": "content", "faults": [{"name": "b.example", "fault": "flood"}]}"#).unwrap();
+        std::fs::create_dir_all(dir.join("zones")).unwrap();
+        std::fs::write(dir.join("zones/b.example.zone"), "$ORIGIN b.example.\n@ 300 IN MX 10 mx\nmx 300 IN A 192.0.2.1\n").unwrap();
+        let o = run_one(&dir).await;
+        assert_eq!(o.error.as_deref(), Some("scenario.json: fault \"flood\" (servfail, refused or timeout)"));
+        std::fs::write(dir.join("scenario.json"), r#"{"description": "d", "bounce": "x.eml", "event": "y.json", "expect_top": "content"}"#).unwrap();
+        let o = run_one(&dir).await;
+        assert_eq!(o.error.as_deref(), Some("scenario.json: give a bounce or an event, not both"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn tempfile_dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("mailsleuth-scenario-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+}
