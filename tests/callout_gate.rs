@@ -111,3 +111,33 @@ fn scenarios_never_speak_smtp_even_to_loopback() {
     assert!(stdout.contains("scenarios: 1 passed, 0 failed"), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(count.load(Ordering::SeqCst), 0, "a scenario opened an SMTP connection");
 }
+
+#[test]
+fn record_then_replay_never_speaks_smtp() {
+    let (port, count) = smtp_listener();
+    let z = tempfile::tempdir().unwrap();
+    zones(z.path());
+    let bundle = z.path().join("run.json");
+    let live = diagnose(z.path(), port, "nobody@loop.test", &["--record", bundle.to_str().unwrap()]);
+    assert_eq!(count.load(Ordering::SeqCst), 1, "the live run's callout");
+    let replay = |path: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_mailsleuth"))
+            .args(["--json", "diagnose", "--replay"])
+            .arg(path)
+            .env("MAILSLEUTH_MX_PORT", port.to_string())
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let again = replay(&bundle);
+    assert_eq!(count.load(Ordering::SeqCst), 1, "a replay connected");
+    assert_eq!(again["causes"], live["causes"]);
+    // A bundle without the recorded callout findings: still no connection.
+    let mut b: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    b["smtp_findings"] = serde_json::json!([]);
+    let stripped = z.path().join("stripped.json");
+    std::fs::write(&stripped, b.to_string()).unwrap();
+    let v = replay(&stripped);
+    assert_eq!(count.load(Ordering::SeqCst), 1, "a replay connected");
+    assert_eq!(v["causes"][0]["id"], "sender-verify-failed", "{v}");
+}
