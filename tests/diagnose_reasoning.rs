@@ -80,6 +80,10 @@ async fn no_dns_at_all_is_not_blamed_on_the_domain() {
     let d = diagnose::diagnose(&ctx(r, "news@flaky.example", Some("198.51.100.25"), "451 4.7.1 SPF check temporarily failed")).await;
     assert!(!d.causes.iter().any(|c| c.id == "spf-temperror" && c.status == Status::Confirmed), "{:#?}", d.causes);
     assert_eq!(d.exit_code(), 3);
+    // The sender was given: what is missing is an answer, not an input.
+    let spf = cause(&d, "spf-fail");
+    assert_eq!(spf.status, Status::Unchecked);
+    assert_eq!(spf.next.as_deref(), Some("could not check it: a DNS lookup failed (see Could not check); run again when it answers"));
 }
 
 #[tokio::test]

@@ -190,6 +190,10 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
             against.push(format!("could not check: {}", f.title));
         }
         let next = match status {
+            // The inputs were there; an answer was not (a callout not run is another matter).
+            Status::Unchecked if blocked.iter().all(|f| f.family() != "smtp") => {
+                Some("could not check it: a DNS lookup failed (see Could not check); run again when it answers".to_string())
+            }
             Status::Reported | Status::Unchecked if !def.confirms.is_empty() => Some(format!("to check it, give {}", def.needs)),
             Status::Reported => Some(format!("mailsleuth cannot see this; look at {}", def.needs)),
             Status::Contradicted => Some(contradiction_hint(ctx)),
