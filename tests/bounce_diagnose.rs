@@ -43,3 +43,23 @@ fn diagnose_starts_from_an_event() {
     assert_eq!(v["recipient"], "alice@example.org");
     assert_eq!(v["reply"]["enhanced"]["detail"], 26);
 }
+
+/// Mailgun's envelope sender is its bounce address (bounce+...@mg.shop.example); the reply
+/// rejects the From address it names, so that is the sender to diagnose.
+#[test]
+fn diagnose_event_takes_the_sender_the_reply_names() {
+    let z = zones();
+    let ev = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/events/mailgun-webhook.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailsleuth"))
+        .args(["--json", "--dns-timeout", "0.3", "--zones"])
+        .arg(z.path())
+        .args(["diagnose", "--no-dnsbl", "--event"])
+        .arg(ev)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(v["sender"], "news@shop.example", "{v}");
+    assert_eq!(v["causes"][0]["id"], "login-not-owner", "{v}");
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("bounce+a1b2c3@mg.shop.example"), "{notes}");
+}

@@ -279,3 +279,25 @@ fn dkim_command_takes_selectors_from_a_message() {
     assert!(findings.iter().any(|f| f["id"] == "dkim.selectors-found" && f["title"].as_str().unwrap().contains("google")), "{findings:#?}");
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// When every selector lookup fails, the summary says "could not check", never "no key found".
+#[tokio::test]
+async fn every_selector_lookup_failing_is_could_not_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("down.example.zone"), "$ORIGIN down.example.\n$TTL 300\n@ IN MX 10 mx\nmx IN A 192.0.2.9\n").unwrap();
+    let world = World::start(dir.path()).await.unwrap();
+    world.inject("_domainkey.down.example", None, Fault::ServFail);
+    let r = Resolver::for_world(&world, &DnsConfig { servers: vec![], timeout: Duration::from_millis(500), attempts: 1 }).unwrap();
+    let (_, findings) = dkim::inspect_domain(&r, "down.example", &[]).await;
+    assert!(!findings.iter().any(|f| f.title.contains("No DKIM key found")), "{findings:#?}");
+    let summary = findings.iter().find(|f| f.id == "dkim.selectors-unchecked").unwrap_or_else(|| panic!("{findings:#?}"));
+    assert_eq!(summary.severity, Severity::Unknown);
+    assert!(summary.title.starts_with("Could not check DKIM keys for down.example"), "{}", summary.title);
+    // Some lookups failing: the count found nothing at says how many were really checked.
+    world.clear_faults();
+    world.inject("google._domainkey.down.example", None, Fault::ServFail);
+    let r = Resolver::for_world(&world, &DnsConfig { servers: vec![], timeout: Duration::from_millis(500), attempts: 1 }).unwrap();
+    let (_, findings) = dkim::inspect_domain(&r, "down.example", &[]).await;
+    let summary = findings.iter().find(|f| f.id == "dkim.no-common-selector").unwrap_or_else(|| panic!("{findings:#?}"));
+    assert!(summary.title.contains("at 31 of 32 common selectors (1 could not be checked)"), "{}", summary.title);
+}

@@ -80,7 +80,7 @@ async fn each_name_and_type_is_asked_once() {
 
 fn ctx(resolver: Resolver, sender: &str) -> Context {
     let mut ctx = Context::new(resolver, sender);
-    ctx.options = Options { no_dnsbl: true, dnsbl_zones: vec![] };
+    ctx.options = Options { no_dnsbl: true, dnsbl_zones: vec![], ..Options::default() };
     ctx
 }
 
@@ -100,6 +100,9 @@ async fn servfail_on_the_sender_domain_is_could_not_check() {
             d.causes
         );
         assert_eq!(d.exit_code(), 3, "{fault:?}");
+        // Nor does DKIM say "no key found" when none of its lookups answered.
+        assert!(!d.findings.iter().any(|f| f.title.contains("No DKIM key found")), "{fault:?}: {:#?}", d.findings);
+        assert!(d.unchecked.iter().any(|f| f.id == "dkim.selectors-unchecked"), "{fault:?}: {:#?}", d.unchecked);
     }
 }
 

@@ -47,3 +47,39 @@ fn every_cause_is_documented() {
         }
     }
 }
+
+/// The cause sections of docs/causes.md, as the taxonomy (src/diagnose/causes.rs) says.
+fn cause_sections() -> String {
+    use mailsleuth::diagnose::causes::{self, CAUSES};
+    let list = |ids: &[&str]| if ids.is_empty() { "—".to_string() } else { ids.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ") };
+    let said = |s: &[mailsleuth::reply::Cause]| if s.is_empty() { "—".to_string() } else { s.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ") };
+    let mut out = String::new();
+    for c in CAUSES {
+        out.push_str(&format!("### `{}` — {}\n\n", c.id, c.title));
+        out.push_str(&format!("- confirmed by: {}\n", list(c.confirms)));
+        out.push_str(&format!("- ruled out by: {}\n", list(c.rules_out)));
+        out.push_str(&format!("- named by the reply (strong): {}; compatible (weak): {}\n", said(c.said_strong), said(c.said_weak)));
+        let transient = causes::said_strong_when_transient(c);
+        if !transient.is_empty() {
+            out.push_str(&format!("- named by a temporary (4xx) reply: {}\n", said(transient)));
+        }
+        out.push_str(&format!("- decided by: {}\n", c.needs));
+        out.push_str(&format!("- fix when no finding gives one: {}\n\n", c.fix));
+    }
+    out.trim_end().to_string() + "\n"
+}
+
+/// docs/causes.md's sections match the taxonomy; `MAILSLEUTH_BLESS=1 cargo test --test docs`
+/// rewrites them.
+#[test]
+fn cause_sections_match_the_taxonomy() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/causes.md");
+    let docs = std::fs::read_to_string(&path).unwrap();
+    let start = docs.find("### `").expect("cause sections in docs/causes.md");
+    let want = cause_sections();
+    if std::env::var_os("MAILSLEUTH_BLESS").is_some() {
+        std::fs::write(&path, format!("{}{want}", &docs[..start])).unwrap();
+        return;
+    }
+    assert!(docs[start..] == want, "docs/causes.md is out of step with the taxonomy: run MAILSLEUTH_BLESS=1 cargo test --test docs");
+}

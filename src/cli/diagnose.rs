@@ -56,6 +56,10 @@ pub struct DiagnoseArgs {
     /// the default set back; `domain:ZONE` marks a domain list). See docs/dnsbl.md.
     #[arg(long, value_name = "ZONE")]
     pub dnsbl: Vec<String>,
+    /// Never run the sender-verify callout (by default it runs when a reply says the sender
+    /// could not be verified; under --zones only to MX hosts on loopback).
+    #[arg(long)]
+    pub no_callout: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -91,7 +95,7 @@ pub async fn run(args: DiagnoseArgs, env: &Env) -> ExitCode {
             return ExitCode::from(e.exit_code());
         }
     };
-    let ctx = match args.request().context(dns.resolver.clone()) {
+    let ctx = match args.request(env).context(dns.resolver.clone()) {
         Ok(ctx) => ctx,
         Err(message) => {
             eprintln!("mailsleuth: {message}");
@@ -122,8 +126,17 @@ fn report(diagnosis: &Diagnosis, env: &Env, format: Format) -> ExitCode {
 }
 
 impl DiagnoseArgs {
-    fn request(&self) -> crate::diagnose::inputs::Request {
+    fn request(&self, env: &Env) -> crate::diagnose::inputs::Request {
+        use crate::diagnose::live::LiveSmtp;
+        // The real internet (also --overlay): the callout may run. --zones is an offline
+        // world: only to mail hosts on loopback (a local lab).
+        let live_smtp = match (self.no_callout, env.global.zones.is_some()) {
+            (true, _) => LiveSmtp::Off,
+            (false, true) => LiveSmtp::Loopback,
+            (false, false) => LiveSmtp::On,
+        };
         crate::diagnose::inputs::Request {
+            live_smtp,
             sender: self.sender.clone(),
             ip: self.ip,
             helo: self.helo.clone(),

@@ -109,7 +109,8 @@ impl Bundle {
             from_header: i.from_header.clone(),
             dkim_domains: i.dkim_domains.clone(),
             dkim_selectors: i.dkim_selectors.clone(),
-            options: Options { no_dnsbl: i.no_dnsbl, dnsbl_zones: i.dnsbl_zones.clone() },
+            // A replay never speaks SMTP: live SMTP stays off.
+            options: Options { no_dnsbl: i.no_dnsbl, dnsbl_zones: i.dnsbl_zones.clone(), ..Options::default() },
             smtp_server: None,
             smtp_auth_user: None,
             notes: i.notes.clone(),

@@ -40,7 +40,7 @@ pub const CAUSES: &[CauseDef] = &[
         id: "address-syntax",
         title: "The sender address is malformed",
         confirms: &["address.syntax", "address.literal", "address.smtputf8"],
-        rules_out: &[],
+        rules_out: &["address.ok"],
         said_strong: &[Said::AddressSyntax],
         said_weak: &[],
         needs: "the exact sender address",
@@ -50,7 +50,7 @@ pub const CAUSES: &[CauseDef] = &[
         id: "non-fqdn",
         title: "The sender domain is not fully qualified",
         confirms: &["address.non-fqdn", "smtp.non-fqdn-sender"],
-        rules_out: &[],
+        rules_out: &["address.ok"],
         said_strong: &[],
         said_weak: &[Said::AddressSyntax],
         needs: "the exact sender address",
@@ -88,16 +88,29 @@ pub const CAUSES: &[CauseDef] = &[
     },
     CauseDef {
         id: "spf-error",
-        title: "The SPF record is broken (permerror or temperror)",
+        title: "The SPF record is broken (permerror)",
         confirms: &[
             "spf.permerror", "spf.multiple", "spf.syntax", "spf.lookup-limit", "spf.void-lookups", "spf.loop", "spf.helo-permerror",
             "spf.include-none", "spf.include-permerror",
         ],
-        rules_out: &[],
+        // An evaluation that reaches a result, or a record tree that parses, is not broken.
+        rules_out: &["spf.pass", "spf.fail", "spf.softfail", "spf.neutral", "spf.record"],
         said_strong: &[Said::Spf],
         said_weak: &[Said::Authentication, Said::Dmarc],
         needs: "the sender address",
         fix: "Fix the SPF record so that it evaluates (one record, at most 10 DNS-lookup terms).",
+    },
+    CauseDef {
+        id: "spf-temperror",
+        title: "SPF evaluation hits a DNS failure (temperror): receivers defer or refuse the mail",
+        // Findings of "could not check" severity: evidence only while the resolver otherwise
+        // answers (rank::TEMPORARY), so that an unreachable resolver is not blamed on the domain.
+        confirms: &["spf.temperror", "spf.helo-temperror"],
+        rules_out: &["spf.pass", "spf.fail", "spf.softfail", "spf.neutral"],
+        said_strong: &[],
+        said_weak: &[Said::Spf, Said::Dmarc, Said::Authentication],
+        needs: "--ip (the sending IP) so the SPF record can be evaluated",
+        fix: "Make the name servers behind the SPF record answer (the failing query is in the evidence): every name the record includes must resolve without SERVFAIL or timeout.",
     },
     CauseDef {
         id: "auth-missing",
@@ -147,7 +160,7 @@ pub const CAUSES: &[CauseDef] = &[
         id: "login-not-owner",
         title: "The login may not send as this address",
         confirms: &["smtp.login-not-owner", "smtp.not-logged-in"],
-        rules_out: &[],
+        rules_out: &["smtp.accepted"],
         said_strong: &[Said::SendAsDenied],
         said_weak: &[Said::RelayDenied],
         needs: "--smtp HOST --auth-user USER (probe the submission server)",
@@ -197,7 +210,7 @@ pub const CAUSES: &[CauseDef] = &[
         id: "tls-auth-required",
         title: "The server requires TLS or authentication first",
         confirms: &["smtp.starttls-missing", "smtp.auth-failed", "smtp.tls-refused"],
-        rules_out: &[],
+        rules_out: &["smtp.accepted"],
         said_strong: &[Said::TlsOrAuthRequired, Said::RelayDenied],
         said_weak: &[],
         needs: "--smtp HOST (probe the server)",
@@ -234,6 +247,15 @@ pub const CAUSES: &[CauseDef] = &[
         fix: "Nothing to change on the sender side: check the recipient address, or retry later.",
     },
 ];
+
+/// Reply categories that name a cause only in a temporary (4xx) reply: receivers defer
+/// on an SPF temperror and refuse on a fail, so "451 ... SPF" names the temperror.
+pub fn said_strong_when_transient(def: &CauseDef) -> &'static [Said] {
+    match def.id {
+        "spf-temperror" => &[Said::Spf],
+        _ => &[],
+    }
+}
 
 pub fn by_id(id: &str) -> Option<&'static CauseDef> {
     CAUSES.iter().find(|c| c.id == id)

@@ -13,6 +13,8 @@ pub struct Options {
     pub no_dnsbl: bool,
     /// Extra or replacement DNSBL zones (`--dnsbl ZONE`).
     pub dnsbl_zones: Vec<String>,
+    /// Whether the sender-verify callout may connect (default: never; see `live`).
+    pub live_smtp: super::live::LiveSmtp,
 }
 
 /// Everything a check may look at. Checks read it; none of them change it.

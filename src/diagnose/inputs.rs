@@ -20,6 +20,8 @@ pub struct Request {
     pub dnsbl: Vec<String>,
     pub smtp: Option<String>,
     pub auth_user: Option<String>,
+    /// Whether the sender-verify callout may connect (scenarios: never).
+    pub live_smtp: super::live::LiveSmtp,
     /// A malformed sender is an input error (the command line) rather than a finding.
     pub strict_sender: bool,
 }
@@ -49,9 +51,22 @@ impl Request {
             from_header = b.from_header;
             dkim = b.dkim;
             if sender_raw.is_none() {
-                if let Some(s) = b.sender {
-                    notes.push(format!("sender {s} taken from the bounce"));
-                    sender_raw = Some(s);
+                let named = reply.as_ref().and_then(|r| rejected_sender(&r.text, b.sender.as_deref(), from_header.as_deref()));
+                match (named, b.sender) {
+                    // The ESP's bounce address is the envelope; the reply rejects the From address.
+                    (Some(n), Some(envelope)) if !n.eq_ignore_ascii_case(&envelope) => {
+                        notes.push(format!("sender {n} taken from the reply, which names it (the envelope sender {envelope} is the service's bounce address)"));
+                        sender_raw = Some(n);
+                    }
+                    (_, Some(s)) => {
+                        notes.push(format!("sender {s} taken from the bounce"));
+                        sender_raw = Some(s);
+                    }
+                    (Some(n), None) => {
+                        notes.push(format!("sender {n} taken from the reply, which names it"));
+                        sender_raw = Some(n);
+                    }
+                    (None, None) => {}
                 }
             }
         }
@@ -75,7 +90,7 @@ impl Request {
         ctx.helo = self.helo.clone();
         ctx.recipient = recipient;
         ctx.reply = reply;
-        ctx.options = Options { no_dnsbl: self.no_dnsbl, dnsbl_zones: self.dnsbl.clone() };
+        ctx.options = Options { no_dnsbl: self.no_dnsbl, dnsbl_zones: self.dnsbl.clone(), live_smtp: self.live_smtp };
         ctx.smtp_server = self.smtp.clone();
         ctx.smtp_auth_user = self.auth_user.clone();
         if let Some(from) = from_header {
@@ -93,6 +108,24 @@ impl Request {
         ctx.notes = notes;
         Ok(ctx)
     }
+}
+
+/// The address a rejection names in angle brackets (`<news@shop.example>: Sender address
+/// rejected`) when it is one of the artefact's senders: the envelope sender or the From
+/// header's address. A recipient named in the reply is not a sender.
+pub fn rejected_sender(text: &str, envelope: Option<&str>, from_header: Option<&str>) -> Option<String> {
+    let candidates: Vec<String> = [envelope, from_header].into_iter().flatten().map(crate::smtp::bare_address).collect();
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('>') else { break };
+        let inside = after[..close].trim();
+        if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(inside)) {
+            return Some(c.clone());
+        }
+        rest = &after[close + 1..];
+    }
+    None
 }
 
 /// The sending IP named in a rejection text, as receivers often write it:
@@ -124,6 +157,19 @@ fn first_ip(s: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_sender_a_reply_names() {
+        let mailgun = "<news@shop.example>: Sender address rejected: not owned by user relay@partner.example";
+        let from = Some("Shop News <news@shop.example>");
+        assert_eq!(rejected_sender(mailgun, Some("bounce+a1b2c3@mg.shop.example"), from).as_deref(), Some("news@shop.example"));
+        // The envelope itself named: the envelope.
+        assert_eq!(rejected_sender("<b@x.example>: Sender address rejected", Some("b@x.example"), from).as_deref(), Some("b@x.example"));
+        // A recipient in brackets is no sender; no brackets, nothing.
+        assert_eq!(rejected_sender("<erin@partner.example>: Recipient address rejected", Some("b@x.example"), from), None);
+        assert_eq!(rejected_sender("550 5.7.26 unauthenticated", Some("b@x.example"), from), None);
+        assert_eq!(rejected_sender("<unclosed news@shop.example", Some("b@x.example"), from), None);
+    }
 
     #[test]
     fn finds_ips_in_replies() {

@@ -4,6 +4,7 @@ pub mod bundle;
 pub mod causes;
 pub mod context;
 pub mod inputs;
+pub mod live;
 pub mod rank;
 pub mod scenarios;
 
@@ -52,10 +53,10 @@ pub struct Diagnosis {
 }
 
 impl Diagnosis {
-    /// 1 with an error-level cause; 3 when nothing explains it but checks could not run; else 0.
+    /// 1 with an error-level cause (see `Cause::is_error`); 3 when nothing explains it but checks could not run; else 0.
     pub fn exit_code(&self) -> u8 {
         use crate::cli::exit;
-        if self.causes.iter().any(Cause::is_error) {
+        if self.causes.iter().any(|c| c.is_error(self.reply.as_ref())) {
             exit::PROBLEM
         } else if !self.unchecked.is_empty() {
             exit::INCOMPLETE

@@ -55,11 +55,14 @@ pub struct Cause {
 }
 
 impl Cause {
-    /// Error-level: a check shows a rejection-causing problem, or the reply names a
-    /// sender-side cause.
-    pub fn is_error(&self) -> bool {
+    /// Error-level: a check shows a rejection-causing problem; a check confirms what a
+    /// permanent rejection (5xx) says, whatever the check's own severity; or the reply
+    /// names a sender-side cause.
+    pub fn is_error(&self, reply: Option<&crate::reply::Reply>) -> bool {
+        let error_check = self.finding.as_ref().is_some_and(|f| f.severity == Severity::Error);
         match self.status {
-            Status::Confirmed | Status::Likely => self.finding.as_ref().is_some_and(|f| f.severity == Severity::Error),
+            Status::Confirmed => error_check || reply.is_some_and(|r| r.is_permanent()),
+            Status::Likely => error_check,
             Status::Reported => self.id != "not-sender-problem",
             Status::Unchecked | Status::Contradicted => false,
         }
@@ -71,6 +74,8 @@ const SAID_WEAK: i32 = 25;
 const CONFIRMED_ERROR: i32 = 50;
 const CONFIRMED_WARNING: i32 = 25;
 const RULED_OUT: i32 = -70;
+/// "Could not check" findings that are themselves evidence when DNS otherwise answers.
+const TEMPORARY: &[&str] = &["spf.temperror", "spf.helo-temperror"];
 
 /// What the reply says, as a category, with a reason to show.
 fn reply_says(ctx: &Context) -> Option<(Said, String)> {
@@ -91,10 +96,25 @@ fn families(def: &CauseDef) -> Vec<&str> {
     f
 }
 
+/// Does a finding that could not be checked leave this cause unchecked? When it comes from
+/// the family the cause's checks belong to; a callout that did not run (or not through)
+/// only leaves the callout's own cause unchecked, not every SMTP one.
+fn blocks(def: &CauseDef, fams: &[&str], f: &Finding) -> bool {
+    if f.id.starts_with("smtp.callout") {
+        return def.confirms.iter().any(|p| p.starts_with("smtp.callout"));
+    }
+    fams.contains(&f.family())
+}
+
 /// Split findings into ranked causes, the rest, and what could not be checked.
 pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>, Vec<Finding>) {
     let said = reply_says(ctx);
+    let transient = ctx.reply.as_ref().is_some_and(|r| r.is_transient());
     let unchecked: Vec<Finding> = findings.iter().filter(|f| f.severity == Severity::Unknown).cloned().collect();
+    // A temperror shows the domain's own DNS failing only while the resolver otherwise
+    // answers (the sender domain was looked up); with no DNS at all it is only "could not check".
+    let dns_answers = findings.iter().any(|f| f.family() == "domain" && f.severity != Severity::Unknown);
+    let temporary_evidence = |f: &Finding| dns_answers && f.severity == Severity::Unknown && TEMPORARY.contains(&f.id.as_str());
     let mut consumed = vec![false; findings.len()];
     let mut out: Vec<(i32, usize, Cause)> = Vec::new();
     // Causes the reply names whose own checks ran and found nothing.
@@ -105,8 +125,9 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
         let mut why = Vec::new();
         let mut against = Vec::new();
         let mut said_it = false;
+        let strong = said.as_ref().is_some_and(|(s, _)| def.said_strong.contains(s) || (transient && causes::said_strong_when_transient(def).contains(s)));
         if let Some((s, reason)) = &said {
-            if def.said_strong.contains(s) {
+            if strong {
                 score += SAID_STRONG;
                 said_it = true;
                 why.push(reason.clone());
@@ -119,12 +140,13 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
         let confirming: Vec<usize> = findings
             .iter()
             .enumerate()
-            .filter(|(_, f)| f.severity >= Severity::Warning && def.confirms.iter().any(|p| causes::matches(p, &f.id)))
+            .filter(|(_, f)| (f.severity >= Severity::Warning || temporary_evidence(f)) && def.confirms.iter().any(|p| causes::matches(p, &f.id)))
             .map(|(i, _)| i)
             .collect();
         let primary = confirming.iter().copied().max_by_key(|&i| (findings[i].severity, std::cmp::Reverse(i)));
         if let Some(p) = primary {
             let f = &findings[p];
+            // A temperror weighs as a warning: receivers defer rather than refuse.
             score += if f.severity == Severity::Error { CONFIRMED_ERROR } else { CONFIRMED_WARNING };
             why.push(format!("check: {} [{}]", f.title, f.id));
         }
@@ -137,7 +159,7 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
             against.push(format!("check: {} [{}]", f.title, f.id));
         }
         let fams = families(def);
-        let blocked: Vec<&Finding> = unchecked.iter().filter(|f| fams.contains(&f.family())).collect();
+        let blocked: Vec<&Finding> = unchecked.iter().filter(|f| blocks(def, &fams, f) && !confirming.iter().any(|&i| findings[i] == **f)).collect();
         if primary.is_none() && !said_it {
             continue;
         }
@@ -147,14 +169,13 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
             && blocked.is_empty()
             && findings.iter().any(|f| f.severity != Severity::Unknown && def.confirms.iter().any(|p| p.split('.').next() == Some(f.family())));
         if checked_clean {
-            if !said.as_ref().is_some_and(|(s, _)| def.said_strong.contains(s)) {
+            if !strong {
                 continue;
             }
             score -= 30;
             against.push(format!("the {} checks found nothing that confirms it", fams.join("/")));
             clean_ids.push(def.id);
         }
-        let strong = said.as_ref().is_some_and(|(s, _)| def.said_strong.contains(s));
         if score <= 0 && !(strong && !against.is_empty()) {
             continue;
         }
@@ -169,9 +190,13 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
             against.push(format!("could not check: {}", f.title));
         }
         let next = match status {
+            // The inputs were there; an answer was not (a callout not run is another matter).
+            Status::Unchecked if blocked.iter().all(|f| f.family() != "smtp") => {
+                Some("could not check it: a DNS lookup failed (see Could not check); run again when it answers".to_string())
+            }
             Status::Reported | Status::Unchecked if !def.confirms.is_empty() => Some(format!("to check it, give {}", def.needs)),
             Status::Reported => Some(format!("mailsleuth cannot see this; look at {}", def.needs)),
-            Status::Contradicted => Some("check that the rejected mail used this sender and IP, and ask the receiver which DNS answer it saw".to_string()),
+            Status::Contradicted => Some(contradiction_hint(ctx)),
             _ => None,
         };
         for &i in &confirming {
@@ -225,6 +250,20 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
     decide_between(&mut ranked, ctx);
     let rest = findings.into_iter().enumerate().filter(|(i, f)| !consumed[*i] && f.severity != Severity::Unknown).map(|(_, f)| f).collect();
     (ranked, rest, unchecked)
+}
+
+/// The reply names a cause the checks here show otherwise: say what differs, honestly.
+fn contradiction_hint(ctx: &Context) -> String {
+    let sender = ctx.sender_domain().unwrap_or(&ctx.sender_raw);
+    let what = match ctx.ip {
+        Some(ip) => format!("{sender} with {ip} checks clean here"),
+        None => format!("{sender} checks clean here"),
+    };
+    let from_reply = ctx.notes.iter().any(|n| n.contains("taken from the reply text"));
+    let ip_note = if from_reply { " (the IP was read from the reply text)" } else { "" };
+    format!(
+        "{what}{ip_note}: the receiver probably evaluated another sending IP or envelope sender (a relay, a forwarder, the ESP's bounce address) or saw other DNS; the bounce (--bounce FILE), or the IP and MAIL FROM in the rejected message's Received and Return-Path headers, would decide"
+    )
 }
 
 /// When the top two are close, say which input would decide between them.

@@ -42,11 +42,16 @@ pub async fn inspect_selectors(
         let found: Vec<&str> = checks.iter().filter(|c| c.found()).map(|c| c.selector.as_str()).collect();
         let failed = checks.iter().filter(|c| c.outcome.is_failure()).count();
         let tried = cands.join(", ");
-        let f = if found.is_empty() {
+        let n = cands.len();
+        let f = if found.is_empty() && failed == n {
+            // Nothing answered: that is "could not check", never "no key".
+            Finding::new("dkim.selectors-unchecked", Severity::Unknown, format!("Could not check DKIM keys for {domain}: all {n} selector lookups failed"))
+        } else if found.is_empty() {
+            let at = if failed > 0 { format!("{} of {n} common selectors ({failed} could not be checked)", n - failed) } else { format!("{n} common selectors") };
             Finding::new(
                 "dkim.no-common-selector",
                 Severity::Info,
-                format!("No DKIM key found for {domain} at {} common selectors (the real selector is in your messages' DKIM-Signature s= tag)", cands.len()),
+                format!("No DKIM key found for {domain} at {at} (the real selector is in your messages' DKIM-Signature s= tag)"),
             )
         } else {
             Finding::new("dkim.selectors-found", Severity::Info, format!("DKIM keys for {domain} at selector(s): {}", found.join(", ")))

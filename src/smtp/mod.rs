@@ -50,6 +50,10 @@ async fn callout_if_unverified(ctx: &Context, cause: Option<explain::Cause>, sen
     if cause != Some(explain::Cause::UnverifiedSender) || !sender.contains('@') {
         return Vec::new();
     }
+    // Only where the caller allows live SMTP (never in scenarios, replays, offline worlds).
+    if let Err(why) = crate::diagnose::live::callout_allowed(ctx, sender, mx_port()).await {
+        return vec![crate::diagnose::live::not_run(sender, &why)];
+    }
     let cfg = client::SessionConfig { timeouts: client::Timeouts { total: std::time::Duration::from_secs(30), ..Default::default() }, ..Default::default() };
     let helo = ctx.helo.clone().unwrap_or_else(default_helo);
     let run = probe::callout(&ctx.resolver, sender, mx_port(), target::Family::Any, &helo, cfg).await;
