@@ -14,12 +14,15 @@ use super::reply_reader::RawReply;
 pub struct Redactor {
     /// Longest first, so a blob is masked whole before a part of it is.
     needles: Vec<String>,
+    /// The base64 forms, whose fragments are masked too.
+    encoded: Vec<String>,
 }
 
 impl Redactor {
     /// Mask `secret` and its base64 forms (padded and not), and the text a server shows
     /// when it decodes a blob (NULs as `^@`, or removed).
     pub fn add(&mut self, secret: &str) {
+        self.encoded.push(B64.encode(secret));
         let mut forms = vec![secret.to_string(), B64.encode(secret), B64_NO_PAD.encode(secret)];
         if secret.contains('\0') {
             forms.push(secret.replace('\0', "^@"));
@@ -40,7 +43,19 @@ impl Redactor {
                 out = out.replace(n.as_str(), REDACTED);
             }
         }
-        out
+        // A server that echoes only part of a blob (cut at its line length, or split over
+        // reply lines): any base64-looking run of 8+ characters inside an encoding we sent
+        // goes too. (Not for the raw secret: its parts may be ordinary words.)
+        let is_b64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
+        let fragments: Vec<&str> = out.split(|c: char| !is_b64(c)).filter(|t| t.len() >= 8 && self.encoded.iter().any(|n| n.contains(t.trim_end_matches('=')))).collect();
+        if fragments.is_empty() {
+            return out;
+        }
+        let mut masked = out.clone();
+        for f in fragments {
+            masked = masked.replace(f, REDACTED);
+        }
+        masked
     }
 
     pub fn reply(&self, reply: &mut RawReply) {
@@ -65,5 +80,8 @@ mod tests {
         let s = r.apply("bad AUTH PLAIN AGFsaWNlAFMzY3IzdFBXIQ== (pw S3cr3tPW!, login UzNjcjN0UFch)");
         assert_eq!(s, "bad AUTH PLAIN ******** (pw ********, login ********)");
         assert_eq!(r.apply("nothing here"), "nothing here");
+        // Part of the PLAIN blob, cut where a server truncates its echo.
+        assert_eq!(r.apply("535-5.7.8 bad AUTH PLAIN AGFsaWNlAFMz"), "535-5.7.8 bad AUTH PLAIN ********");
+        assert_eq!(r.apply("535 5.7.8 Y3IzdFBXIQ== rest"), "535 5.7.8 ******** rest");
     }
 }

@@ -18,6 +18,9 @@ fn forbidden() -> Vec<String> {
     for blob in [PASSWORD.to_string(), plain, xoauth] {
         v.push(B64.encode(&blob));
         v.push(B64_NO_PAD.encode(&blob));
+        // The first 16 characters: what the cut-off echo shows.
+        let full = B64.encode(&blob);
+        v.push(full[..full.len().min(16)].to_string());
     }
     v
 }
@@ -49,7 +52,9 @@ async fn echoing_server() -> std::net::SocketAddr {
                         login = 0;
                         format!("535-5.7.8 bad password line {l}\r\n535 5.7.8 that is {}\r\n", decoded(&l))
                     } else if let Some(blob) = l.strip_prefix("AUTH PLAIN ").or_else(|| l.strip_prefix("AUTH XOAUTH2 ")) {
-                        format!("535 5.7.8 Error: authentication failed: bad {l} ({})\r\n", decoded(blob))
+                        // A cut-off echo first (servers truncate long lines), then the whole line.
+                        let cut = &blob[..blob.len().min(16)];
+                        format!("535-5.7.8 line starts {cut}\r\n535 5.7.8 Error: authentication failed: bad {l} ({})\r\n", decoded(blob))
                     } else if l.starts_with("QUIT") {
                         "221 bye\r\n".into()
                     } else {
