@@ -6,8 +6,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::sync_channel;
-use std::sync::Mutex;
 
 use super::cli::{one, Item};
 use super::input;
@@ -54,9 +52,10 @@ where
     I: Iterator<Item = Input> + Send,
 {
     let jobs = jobs.clamp(1, 64);
-    let (job_tx, job_rx) = sync_channel::<(usize, Input)>(jobs * 2);
-    let job_rx = Mutex::new(job_rx);
-    let (res_tx, res_rx) = sync_channel::<(usize, Item)>(jobs * 4);
+    // A few messages in flight per worker: enough to keep the workers busy while the
+    // reader blocks on the next file, small enough to bound memory.
+    let (job_tx, job_rx) = crossbeam_channel::bounded::<(usize, Input)>(jobs * 4);
+    let (res_tx, res_rx) = crossbeam_channel::bounded::<(usize, Item)>(jobs * 8);
     std::thread::scope(|s| {
         s.spawn(move || {
             for (i, input) in inputs.enumerate() {
@@ -66,10 +65,9 @@ where
             }
         });
         for _ in 0..jobs {
-            let (rx, tx) = (&job_rx, res_tx.clone());
+            let (rx, tx) = (job_rx.clone(), res_tx.clone());
             s.spawn(move || loop {
-                let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                let Ok((i, (source, raw))) = job else { break };
+                let Ok((i, (source, raw))) = rx.recv() else { break };
                 let item = match raw {
                     Ok(raw) => one(source, &raw),
                     Err(e) => Item { source, bounce: None, events: Vec::new(), error: Some(e) },
@@ -79,7 +77,7 @@ where
                 }
             });
         }
-        drop(res_tx);
+        drop((res_tx, job_rx));
         // Reorder: hold early finishers until their predecessors are done.
         let mut next = 0;
         let mut pending = BTreeMap::new();

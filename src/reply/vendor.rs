@@ -115,7 +115,7 @@ pub static VENDORS: &[(&str, &str)] = &[
     // and house wording (5.7.23 "Sender Policy Framework violation").
     ("Microsoft 365 / Outlook", r"outlook\.com|protection\.outlook|microsoft|office ?365|hotmail|storedrv|exchange online|sender\.office\.com|resolver\.(?:adr|rst)|5\.7\.509|5\.7\.515|5\.7\.57\b|sendasdenied|client does not have permissions to send as|client not authenticated to send mail|does not pass dmarc verification and has a dmarc policy|doesn't meet the required authentication level|rejected because of sender policy framework violation"),
     // Yahoo's bracketed error codes ([TSS04], [BL21], [GL01], [TS01], [PH01], ...).
-    ("Yahoo / AOL", r"yahoo|yahoodns|verizonmedia|\baol\b|aol\.com|\[(?:tss|tsp|ts|bl|gl|ph|ipts|de)\d\d\]"),
+    ("Yahoo / AOL", r"yahoo|yahoodns|verizonmedia|\baol\b|aol\.com|\[(?:tss|tsp|ts|bl|gl|ph|ipts)\d\d\]"),
     ("iCloud", r"icloud|apple\.com|me\.com"),
     ("Zoho", r"zoho|zeptomail"),
     ("Mail.ru", r"mail\.ru"),
