@@ -125,7 +125,9 @@ pub async fn run(args: BounceArgs, env: &Env) -> ExitCode {
     }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let progress = super::bulk::Progress::default();
-    let tty = std::io::stderr().is_terminal();
+    // Progress on stderr when it is a terminal, unless the results themselves scroll by
+    // on the same terminal (text output to a terminal is its own progress).
+    let tty = std::io::stderr().is_terminal() && (env.global.json || !std::io::stdout().is_terminal());
     let style = Style { color: env.color };
     let mut summary = Summary::default();
     let mut items = Vec::new();
