@@ -241,6 +241,26 @@ fn dnssec_finding(ds: &Answer, org: &str, domain: &str) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dns::{Outcome, Rec};
+
+    #[test]
+    fn dnssec_wording_follows_the_ad_bit() {
+        let ds = |records: Vec<Rec>, ad: Option<bool>| {
+            let outcome = if records.is_empty() { Outcome::NoData } else { Outcome::Records };
+            Answer { authentic: ad, ..Answer::new("signed.example", RType::Ds, outcome, records, Vec::new(), Some(300), "test") }
+        };
+        let rec = || vec![Rec::Other("12345 13 2 AB".into())];
+        let f = dnssec_finding(&ds(rec(), Some(true)), "signed.example", "signed.example");
+        assert_eq!((f.severity, f.title.as_str()), (Severity::Ok, "signed.example has a DS record at the parent (DNSSEC-signed); the resolver validated the answer (AD bit set)"));
+        let f = dnssec_finding(&ds(rec(), Some(false)), "signed.example", "signed.example");
+        assert!(f.title.contains("did not set the AD bit"), "{}", f.title);
+        let f = dnssec_finding(&ds(rec(), None), "signed.example", "mx.signed.example");
+        assert!(f.title.starts_with("signed.example (the registrable domain of mx.signed.example)"), "{}", f.title);
+        assert!(f.title.ends_with("AD not available from this resolver"), "{}", f.title);
+        let f = dnssec_finding(&ds(Vec::new(), Some(true)), "signed.example", "signed.example");
+        assert_eq!(f.severity, Severity::Info);
+        assert!(f.detail.as_deref().unwrap_or("").contains("absence is authenticated"));
+    }
 
     #[test]
     fn mta_sts() {
