@@ -66,6 +66,21 @@ fn sparkpost_webhook() {
     assert_eq!(e.recipient, "grace@example.com");
     assert_eq!(e.reply_code, Some(550));
     assert_eq!(e.explanation.as_ref().unwrap().cause, Cause::Spf);
+    // sending_ip is SparkPost's own IP, not the remote MTA; ip_address equals it here, so
+    // the event names no remote host.
+    assert_eq!(e.remote_host, None);
+}
+
+#[test]
+fn sparkpost_remote_host_is_the_receiving_host() {
+    let raw = std::fs::read_to_string(fixture("sparkpost-webhook.json")).unwrap();
+    // ip_address: "IP address of the host to which SparkPost delivered this message".
+    let other = raw.replace("\"ip_address\": \"192.0.2.44\"", "\"ip_address\": \"203.0.113.7\"");
+    let e = &mailsleuth::bounce::events::parse(other.as_bytes()).unwrap()[0];
+    assert_eq!(e.remote_host.as_deref(), Some("203.0.113.7"));
+    let none = raw.replace("\"ip_address\": \"192.0.2.44\",", "");
+    let e = &mailsleuth::bounce::events::parse(none.as_bytes()).unwrap()[0];
+    assert_eq!(e.remote_host, None);
 }
 
 #[test]

@@ -127,3 +127,37 @@ fn cli_reads_a_folder_and_an_mbox() {
     assert_eq!(v["summary"]["messages"], 6);
     assert!(v["summary"]["bounces"].as_u64().unwrap() >= 4);
 }
+
+#[test]
+fn a_single_non_bounce_says_so() {
+    let f = corpus().join("maildir/not/is-not-bounce-01.eml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailsleuth")).args(["--color", "never", "bounce"]).arg(&f).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert_eq!(stdout.trim(), format!("{} not a bounce", f.display()));
+}
+
+#[test]
+fn bulk_mode_streams_in_a_stable_order() {
+    // The same folder on 1 and 2 workers: identical output, in file order; the pool hands
+    // results back in input order whatever finishes first, unreadable inputs included.
+    let bsd = corpus().join("maildir/bsd");
+    let run = |jobs: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailsleuth")).args(["--color", "never", "bounce", "--jobs", jobs]).arg(&bsd).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert!(one.lines().count() > 500, "{}", one.lines().count());
+    assert_eq!(one, two);
+    let sources: Vec<&str> = one.lines().filter(|l| !l.starts_with(' ')).map(|l| l.split(' ').next().unwrap()).collect();
+    let mut sorted = sources.clone();
+    sorted.sort();
+    assert_eq!(sources, sorted, "results are printed in file order");
+    let mut got = Vec::new();
+    mailsleuth::bounce::bulk::run_pool(
+        (0..200).map(|i| (format!("m{i:03}"), if i % 7 == 0 { Err("unreadable".to_string()) } else { Ok(b"Subject: x\n\nnot a bounce\n".to_vec()) })),
+        2,
+        |it| got.push(it.source),
+    );
+    assert_eq!(got, (0..200).map(|i| format!("m{i:03}")).collect::<Vec<_>>());
+}

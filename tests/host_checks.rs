@@ -281,7 +281,7 @@ async fn posture_records() {
     assert_eq!(get("host.tls-rpt").severity, Severity::Ok);
     assert_eq!(get("host.bimi").severity, Severity::Info);
     assert!(get("host.bimi").title.contains("invalid"));
-    // The embedded server does not serve DS records: unsigned here.
+    // No DS record for shop.example in these zones: unsigned here.
     assert_eq!(get("host.dnssec").severity, Severity::Info);
     assert!(get("host.dnssec").title.contains("not DNSSEC-signed"));
     let f = host::posture::check(&res, "isp.example").await;
@@ -302,6 +302,27 @@ async fn dnssec_ds_at_parent() {
     let ds = f.iter().find(|x| x.id == "host.dnssec").unwrap();
     assert_eq!(ds.severity, Severity::Ok, "{ds:?}");
     assert!(ds.title.contains("validation not checked"));
+}
+
+#[tokio::test]
+async fn dnssec_ds_over_the_wire_for_the_registrable_domain() {
+    let w = World::start(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dnssec")).await.expect("zones load");
+    let res = resolver(&w);
+    // A subdomain: the DS is asked for signed.example (its registrable domain), at the parent.
+    let f = host::posture::check(&res, "mail.signed.example").await;
+    let ds = f.iter().find(|x| x.id == "host.dnssec").unwrap();
+    assert_eq!(ds.severity, Severity::Ok, "{ds:?}");
+    assert!(ds.title.starts_with("signed.example (the registrable domain of mail.signed.example) has a DS record"), "{}", ds.title);
+    assert!(ds.evidence.iter().any(|e| e.contains("12345 13 2 3A1B5C7D")), "{:?}", ds.evidence);
+    // The embedded server is authoritative, not validating: the AD bit is asked for and not set.
+    assert!(ds.title.contains("did not set the AD bit"), "{}", ds.title);
+    let log = res.log();
+    assert!(log.iter().any(|q| q.name == "signed.example" && q.rtype == RType::Ds));
+    assert!(!log.iter().any(|q| q.name == "mail.signed.example" && q.rtype == RType::Ds));
+    let f = host::posture::check(&res, "unsigned.example").await;
+    let ds = f.iter().find(|x| x.id == "host.dnssec").unwrap();
+    assert_eq!(ds.severity, Severity::Info, "{ds:?}");
+    assert!(ds.title.contains("not DNSSEC-signed"), "{}", ds.title);
 }
 
 /// Concurrency, not a benchmark: with 50 ms per answer, 20-odd queries in sequence would

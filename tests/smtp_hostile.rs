@@ -333,3 +333,6 @@ async fn next_mx_after_a_refusing_greeting() {
     assert!(matches!(run.attempts[1].verdict, Verdict::Accepted { after: Stage::RcptTo }));
     assert_eq!(run.exit_code(), 0);
 }
+
+#[path = "hostile/secret_echo.rs"]
+mod secret_echo;

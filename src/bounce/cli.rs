@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use serde::Serialize;
 
@@ -58,7 +58,7 @@ pub struct Summary {
     pub sender_side: usize,
 }
 
-fn one(source: String, raw: &[u8]) -> Item {
+pub(super) fn one(source: String, raw: &[u8]) -> Item {
     if events::looks_like_json(raw) {
         return match events::parse(raw) {
             Ok(ev) => Item { source, bounce: None, events: ev, error: None },
@@ -71,111 +71,126 @@ fn one(source: String, raw: &[u8]) -> Item {
     }
 }
 
-/// Parse many inputs on `jobs` threads, in order, with progress on stderr when it is a terminal.
+/// Parse many inputs already in memory on `jobs` threads, in order (the benchmark's bulk mode).
 pub fn parse_many(inputs: Vec<(String, Vec<u8>)>, jobs: usize) -> Vec<Item> {
-    let n = inputs.len();
-    let done = AtomicUsize::new(0);
-    let progress = std::io::stderr().is_terminal() && n > 50;
-    let jobs = jobs.clamp(1, 64).min(n.max(1));
-    let chunk = n.div_ceil(jobs).max(1);
-    let mut out: Vec<Item> = Vec::with_capacity(n);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = inputs
-            .chunks(chunk)
-            .map(|part| {
-                let done = &done;
-                s.spawn(move || {
-                    part.iter()
-                        .map(|(src, raw)| {
-                            let it = one(src.clone(), raw);
-                            let k = done.fetch_add(1, Ordering::Relaxed) + 1;
-                            if progress && (k % 200 == 0 || k == n) {
-                                eprint!("\rbounce: {k}/{n} messages");
-                            }
-                            it
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            match h.join() {
-                Ok(v) => out.extend(v),
-                Err(_) => eprintln!("mailsleuth bounce: a worker failed"),
-            }
-        }
-    });
-    if progress {
-        eprintln!();
-    }
+    let mut out = Vec::with_capacity(inputs.len());
+    super::bulk::run_pool(inputs.into_iter().map(|(s, raw)| (s, Ok(raw))), jobs, |it| out.push(it));
     out
 }
 
-/// Expand a path into (source name, bytes) inputs.
+/// Expand a path into (source name, bytes) inputs, all in memory (tests and tools; the
+/// CLI streams with `bulk`).
 pub fn gather(path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
-    let files = if path.as_os_str() != "-" && path.is_dir() { input::folder_files(path)? } else { vec![path.to_path_buf()] };
-    let mut out = Vec::new();
-    for f in files {
-        let raw = input::read_bounded(&f)?;
-        let name = f.display().to_string();
-        if input::is_mbox(&raw) {
-            for (i, m) in input::split_mbox(&raw).into_iter().enumerate() {
-                out.push((format!("{name}#{}", i + 1), m.to_vec()));
-            }
+    let progress = super::bulk::Progress::default();
+    super::bulk::read_lazily(super::bulk::files_of(path)?, &progress).map(|(s, raw)| raw.map(|r| (s, r))).collect()
+}
+
+impl Summary {
+    fn add(&mut self, it: &Item) {
+        self.messages += 1;
+        if let Some(b) = &it.bounce {
+            self.bounces += 1;
+            self.failures += b.failures.len();
+            self.sender_side += b.failures.iter().filter(|f| f.sender_side()).count();
+        } else if !it.events.is_empty() {
+            self.bounces += 1;
+            self.failures += it.events.len();
+            self.sender_side += it.events.iter().filter(|e| e.explanation.as_ref().is_some_and(|x| x.sender_side)).count();
         } else {
-            out.push((name, raw));
+            self.not_bounces += 1;
         }
     }
-    Ok(out)
 }
 
 pub fn summarise(items: &[Item]) -> Summary {
-    let mut s = Summary { messages: items.len(), ..Default::default() };
-    for it in items {
-        if let Some(b) = &it.bounce {
-            s.bounces += 1;
-            s.failures += b.failures.len();
-            s.sender_side += b.failures.iter().filter(|f| f.sender_side()).count();
-        } else if !it.events.is_empty() {
-            s.bounces += 1;
-            s.failures += it.events.len();
-            s.sender_side += it.events.iter().filter(|e| e.explanation.as_ref().is_some_and(|x| x.sender_side)).count();
-        } else {
-            s.not_bounces += 1;
-        }
-    }
+    let mut s = Summary::default();
+    items.iter().for_each(|it| s.add(it));
     s
 }
 
 pub async fn run(args: BounceArgs, env: &Env) -> ExitCode {
-    let inputs = match gather(&args.path) {
-        Ok(i) => i,
+    let files = match super::bulk::files_of(&args.path) {
+        Ok(f) => f,
         Err(e) => {
             eprintln!("mailsleuth bounce: {e}");
             return ExitCode::from(exit::USAGE);
         }
     };
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    let items = tokio::task::block_in_place(|| parse_many(inputs, jobs));
-    let summary = summarise(&items);
-    if env.global.json {
-        crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "bounce", items: &items, summary });
-    } else {
-        let style = Style { color: env.color };
-        for it in &items {
-            print!("{}", render_item(it, style, args.all));
-        }
-        if items.len() > 1 {
-            eprintln!(
-                "bounce: {} messages, {} bounces, {} not bounces, {} failed recipients ({} sender-side)",
-                summary.messages, summary.bounces, summary.not_bounces, summary.failures, summary.sender_side
-            );
+    // A single file that cannot be read is a usage error; in a folder it is one item.
+    if files.len() == 1 && !args.path.is_dir() {
+        if let Err(e) = probe_readable(&files[0]) {
+            eprintln!("mailsleuth bounce: {e}");
+            return ExitCode::from(exit::USAGE);
         }
     }
-    if summary.bounces == 0 && items.len() == 1 {
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let progress = super::bulk::Progress::default();
+    // Progress on stderr when it is a terminal, unless the results themselves scroll by
+    // on the same terminal (text output to a terminal is its own progress).
+    let tty = std::io::stderr().is_terminal() && (env.global.json || !std::io::stdout().is_terminal());
+    let style = Style { color: env.color };
+    let mut summary = Summary::default();
+    let mut items = Vec::new();
+    // Text: each item is printed as soon as it is ready, in input order. The first is held
+    // until a second arrives: a lone input is always shown, even when it is not a bounce.
+    let mut held: Option<Item> = None;
+    let mut out = std::io::stdout().lock();
+    let mut print = |it: &Item, all: bool| {
+        use std::io::Write;
+        let _ = out.write_all(render_item(it, style, all).as_bytes());
+        let _ = out.flush();
+    };
+    let mut shown_progress = false;
+    tokio::task::block_in_place(|| {
+        super::bulk::run_pool(super::bulk::read_lazily(files, &progress), jobs, |it| {
+            summary.add(&it);
+            if tty && summary.messages % 100 == 0 {
+                let (read, total) = (progress.files_read.load(Ordering::Relaxed), progress.files_total.load(Ordering::Relaxed));
+                eprint!("\rbounce: {} messages parsed, {read}/{total} files read", summary.messages);
+                shown_progress = true;
+            }
+            if env.global.json {
+                items.push(it);
+            } else if let Some(first) = held.take() {
+                print(&first, args.all);
+                print(&it, args.all);
+            } else if summary.messages == 1 {
+                held = Some(it);
+            } else {
+                print(&it, args.all);
+            }
+        })
+    });
+    if shown_progress {
+        eprintln!("\rbounce: {} messages parsed, {} files read", summary.messages, progress.files_read.load(Ordering::Relaxed));
+    }
+    if let Some(only) = held {
+        print(&only, true);
+    }
+    if env.global.json {
+        crate::render::json::print(&JsonDoc { schema_version: crate::render::json::SCHEMA_VERSION, command: "bounce", items: &items, summary });
+    } else if summary.messages > 1 {
+        eprintln!(
+            "bounce: {} messages, {} bounces, {} not bounces, {} failed recipients ({} sender-side)",
+            summary.messages, summary.bounces, summary.not_bounces, summary.failures, summary.sender_side
+        );
+    }
+    if summary.bounces == 0 && summary.messages == 1 {
         return ExitCode::from(exit::USAGE);
     }
     ExitCode::from(if summary.sender_side > 0 { exit::PROBLEM } else { exit::OK })
+}
+
+/// Open a lone input early, so that a missing file is a usage error with its message.
+fn probe_readable(path: &Path) -> Result<(), String> {
+    if path.as_os_str() == "-" {
+        return Ok(());
+    }
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.len() > input::MAX_INPUT {
+        return Err(format!("{}: larger than {} bytes", path.display(), input::MAX_INPUT));
+    }
+    std::fs::File::open(path).map(|_| ()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Text rendering of one input.

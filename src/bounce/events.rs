@@ -264,7 +264,10 @@ fn sparkpost(v: &Value, out: &mut Vec<Event>) {
     e.diagnostic = s(v, "raw_reason").or_else(|| s(v, "reason"));
     e.sender = s(v, "mailfrom");
     e.from_header = s(v, "friendly_from");
-    e.remote_host = s(v, "sending_ip").map(|ip| format!("sending ip {ip}"));
+    // sending_ip is SparkPost's own outbound IP; ip_address is "the host to which SparkPost
+    // delivered this message" (the remote MTA), unless it is just the sending IP again.
+    let sending = s(v, "sending_ip");
+    e.remote_host = s(v, "ip_address").filter(|ip| !ip.is_empty() && Some(ip) != sending.as_ref());
     e.timestamp = s(v, "timestamp");
     e.message_id = s(v, "message_id");
     out.push(finish(e));

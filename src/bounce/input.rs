@@ -59,6 +59,11 @@ pub fn is_mbox(raw: &[u8]) -> bool {
 /// Split an mbox into messages (byte ranges), at lines that start with "From " after a
 /// blank line or at the start. ">From " quoting is left to the MIME parser.
 pub fn split_mbox(raw: &[u8]) -> Vec<&[u8]> {
+    mbox_ranges(raw).into_iter().map(|r| &raw[r]).collect()
+}
+
+/// The byte ranges of an mbox's messages (without their "From " envelope lines).
+pub fn mbox_ranges(raw: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut starts = Vec::new();
     let mut i = 0;
     while i < raw.len() {
@@ -78,12 +83,11 @@ pub fn split_mbox(raw: &[u8]) -> Vec<&[u8]> {
     for (k, &s) in starts.iter().enumerate() {
         let e = starts.get(k + 1).copied().unwrap_or(raw.len());
         // Drop the "From " envelope line itself.
-        let body = &raw[s..e];
-        let body = match body.iter().position(|&b| b == b'\n') {
-            Some(n) => &body[n + 1..],
-            None => &[][..],
+        let body_start = match raw[s..e].iter().position(|&b| b == b'\n') {
+            Some(n) => s + n + 1,
+            None => e,
         };
-        out.push(body);
+        out.push(body_start..e);
     }
     out
 }

@@ -2,6 +2,7 @@
 //! (Issue #6.) `parse` reads one message, `input` walks files, maildirs and mboxes,
 //! `events` reads ESP event JSON, and `read_for_diagnosis` feeds `diagnose --bounce`.
 
+pub mod bulk;
 pub mod cli;
 pub mod conformance;
 pub mod dsn;

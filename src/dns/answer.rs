@@ -223,12 +223,16 @@ pub struct Answer {
     pub server: String,
     /// For failures: what went wrong, in words.
     pub error: Option<String>,
+    /// The AD bit of the resolver's answer, when it was asked for (DS queries): true when
+    /// a validating resolver vouches for the answer; None when not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentic: Option<bool>,
 }
 
 impl Answer {
     /// An answer with data (or NXDOMAIN/NODATA); timing is filled in by the resolver.
     pub fn new(name: &str, rtype: RType, outcome: Outcome, records: Vec<Rec>, cnames: Vec<(String, String)>, ttl: Option<u32>, server: &str) -> Self {
-        Answer { name: name.to_string(), rtype, outcome, records, cnames, ttl, elapsed_ms: 0.0, server: server.to_string(), error: None }
+        Answer { name: name.to_string(), rtype, outcome, records, cnames, ttl, elapsed_ms: 0.0, server: server.to_string(), error: None, authentic: None }
     }
 
     pub fn failed(name: &str, rtype: RType, outcome: Outcome, why: impl Into<String>, server: &str) -> Self {

@@ -15,6 +15,9 @@ use super::{Answer, DnsConfig, DnsSetupError, Outcome, RType, Rec};
 pub(super) struct HickoryBackend {
     resolver: TokioResolver,
     servers: String,
+    /// The same servers, for the hand-made AD-bit query (ad_bit.rs).
+    addrs: Vec<SocketAddr>,
+    timeout: std::time::Duration,
     /// Replaces the server list in reports (e.g. "embedded DNS server ...").
     label: Option<String>,
 }
@@ -53,8 +56,19 @@ pub(super) fn convert(rdata: &RData) -> Rec {
             serial: s.serial,
             minimum: s.minimum,
         },
+        RData::Unknown { code: RecordType::DS, rdata } => Rec::Other(ds_text(rdata.anything.as_slice())),
         other => Rec::Other(other.to_string()),
     }
+}
+
+/// A DS record (RFC 4034 §5.3) in presentation form; hickory decodes DS only with its
+/// DNSSEC features, so the wire data arrives as unknown data.
+fn ds_text(b: &[u8]) -> String {
+    if b.len() < 5 {
+        return format!("DS (malformed, {} bytes)", b.len());
+    }
+    let digest: String = b[4..].iter().map(|x| format!("{x:02X}")).collect();
+    format!("{} {} {} {digest}", u16::from_be_bytes([b[0], b[1]]), b[2], b[3])
 }
 
 /// The SPF RR type (99) arrives as unknown data whose wire format is TXT's.
@@ -89,6 +103,11 @@ impl HickoryBackend {
         if config.name_servers().is_empty() {
             return Err(DnsSetupError::NoServers);
         }
+        let addrs: Vec<SocketAddr> = config
+            .name_servers()
+            .iter()
+            .map(|ns| SocketAddr::new(ns.ip, ns.connections.first().map(|c| c.port).unwrap_or(53)))
+            .collect();
         let servers = config
             .name_servers()
             .iter()
@@ -112,7 +131,7 @@ impl HickoryBackend {
             .with_options(opts)
             .build()
             .map_err(|e| DnsSetupError::Build(e.to_string()))?;
-        Ok(HickoryBackend { resolver, servers, label: None })
+        Ok(HickoryBackend { resolver, servers, addrs, timeout: cfg.timeout, label: None })
     }
 
     pub(super) fn set_label(&mut self, label: String) {
@@ -129,6 +148,16 @@ impl HickoryBackend {
             Err(e) => return Answer::failed(name, rtype, Outcome::Error, format!("invalid name: {e}"), &self.servers),
         };
         let wanted = record_type(rtype);
+        if rtype == RType::Ds {
+            // DNSSEC posture: also ask whether the resolver validates (the AD bit).
+            let (mut answer, ad) = tokio::join!(self.lookup(name, rtype, fqdn.clone(), wanted), super::ad_bit::ad_bit(&self.addrs, &fqdn, wanted, self.timeout));
+            answer.authentic = ad;
+            return answer;
+        }
+        self.lookup(name, rtype, fqdn, wanted).await
+    }
+
+    async fn lookup(&self, name: &str, rtype: RType, fqdn: Name, wanted: RecordType) -> Answer {
         match self.resolver.lookup(fqdn, wanted).await {
             Ok(lookup) => {
                 let mut records = Vec::new();

@@ -5,11 +5,13 @@
 //! is asked once per run, concurrent askers share the one in-flight query, and every
 //! query is logged with its outcome, TTL, time taken and server.
 
+mod ad_bit;
 mod answer;
 mod hickory;
 pub mod static_zone;
 pub mod world;
 pub mod zonefile;
+mod zonefile_ds;
 mod zonetext;
 
 pub use answer::{Answer, Outcome, RType, Rec};

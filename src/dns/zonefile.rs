@@ -83,10 +83,16 @@ pub fn parse_zone(text: &str, path: &Path) -> Result<LoadedZone, ZoneError> {
         return Err(parse_err("$INCLUDE is not supported".into()));
     }
     super::zonetext::check_string_lengths(text).map_err(parse_err)?;
-    let text = super::zonetext::rewrite_type99(text);
+    let (text, ds_lines) = super::zonefile_ds::extract(text).map_err(parse_err)?;
+    let text = super::zonetext::rewrite_type99(&text);
     let parser = Parser::new(text, Some(path.to_path_buf()), origin);
     let (origin, mut records) = parser.parse().map_err(|e| parse_err(e.to_string()))?;
     split_type99(&mut records);
+    for ds in &ds_lines {
+        let rec = ds.record(&origin, 300).map_err(parse_err)?;
+        let key = RrKey::new(rec.name.clone().into(), RecordType::DS);
+        records.entry(key).or_insert_with(|| RecordSet::new(rec.name.clone(), RecordType::DS, 1)).insert(rec, 1);
+    }
     let soa_key = RrKey::new(origin.clone().into(), RecordType::SOA);
     if !records.contains_key(&soa_key) {
         let mname = Name::from_ascii("ns").ok().and_then(|n| n.append_domain(&origin).ok()).unwrap_or_else(Name::root);

@@ -112,11 +112,14 @@ pub async fn check_with(resolver: &Resolver, domain: &str, sts_fetch: &super::mt
     let sts_name = format!("_mta-sts.{domain}");
     let rpt_name = format!("_smtp._tls.{domain}");
     let bimi_name = format!("default._bimi.{domain}");
+    // DS lives at the parent of a zone cut: ask for the registrable (organizational)
+    // domain, not for a subdomain that is rarely a zone of its own.
+    let org = super::ptr::org_domain(&domain).unwrap_or_else(|| domain.clone());
     let (sts, rpt, bimi, ds) = tokio::join!(
         resolver.query(&sts_name, RType::Txt),
         resolver.query(&rpt_name, RType::Txt),
         resolver.query(&bimi_name, RType::Txt),
-        resolver.query(&domain, RType::Ds),
+        resolver.query(&org, RType::Ds),
     );
     let subject = domain.clone();
     let mut out = Vec::new();
@@ -200,31 +203,64 @@ pub async fn check_with(resolver: &Resolver, domain: &str, sts_fetch: &super::mt
         out.push(f.subject(subject.clone()));
     }
 
-    // DNSSEC: a DS record at the parent says the zone is signed; validation (the AD bit)
-    // needs a validating resolver, which this resolver does not report.
-    if ds.is_failure() {
-        out.push(unknown("host.dnssec", "the DS record", &ds, &domain));
-    } else {
-        let f = if ds.records.is_empty() {
-            Finding::new("host.dnssec", Severity::Info, format!("{domain} is not DNSSEC-signed (no DS record at the parent)"))
-                .evidence(ds.summary())
-                .detail("Unsigned DNS can be spoofed; DNSSEC also enables DANE for inbound SMTP. Validation was not checked.")
-        } else {
-            Finding::new("host.dnssec", Severity::Ok, format!("{domain} has a DS record at the parent (DNSSEC-signed); validation not checked"))
-                .evidence(ds.summary())
-                .detail("The AD bit from a validating resolver is not available here, so the signatures themselves were not verified.")
-        };
-        out.push(f.subject(subject.clone()));
-    }
+    // DNSSEC: a DS record at the parent of the registrable domain says the zone is
+    // signed; the AD bit of that answer says whether the resolver validated it.
+    out.push(dnssec_finding(&ds, &org, &domain).subject(subject.clone()));
     if sts_on {
         out.extend(super::mta_sts::check(resolver, &domain, sts_fetch).await);
     }
     out
 }
 
+/// The host.dnssec finding from the DS answer for `org` (the registrable domain of `domain`).
+fn dnssec_finding(ds: &Answer, org: &str, domain: &str) -> Finding {
+    let of = if org == domain { String::new() } else { format!(" (the registrable domain of {domain})") };
+    if ds.is_failure() {
+        return unknown("host.dnssec", "the DS record", ds, org);
+    }
+    let ad = match ds.authentic {
+        Some(true) => "the resolver validated the answer (AD bit set)".to_string(),
+        Some(false) => "the resolver did not set the AD bit: it does not validate DNSSEC (or the answer is not from a validating resolver), so the signatures were not verified".to_string(),
+        None => "validation not checked: AD not available from this resolver".to_string(),
+    };
+    if ds.records.is_empty() {
+        let proof = if ds.authentic == Some(true) { " The absence is authenticated (AD bit set): the parent is signed and proves there is no DS." } else { "" };
+        Finding::new("host.dnssec", Severity::Info, format!("{org}{of} is not DNSSEC-signed (no DS record at the parent)"))
+            .evidence(ds.summary())
+            .detail(format!("Unsigned DNS can be spoofed; DNSSEC also enables DANE for inbound SMTP.{proof}"))
+    } else {
+        Finding::new("host.dnssec", Severity::Ok, format!("{org}{of} has a DS record at the parent (DNSSEC-signed); {ad}"))
+            .evidence(ds.summary())
+            .detail(match ds.authentic {
+                Some(true) => "A validating resolver vouched for the DS record set; a broken chain would have given SERVFAIL instead.".to_string(),
+                _ => "A DS record says the zone is meant to be signed. Only a validating resolver (AD bit) confirms the chain of signatures; use one (e.g. a local unbound) to check.".to_string(),
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dns::{Outcome, Rec};
+
+    #[test]
+    fn dnssec_wording_follows_the_ad_bit() {
+        let ds = |records: Vec<Rec>, ad: Option<bool>| {
+            let outcome = if records.is_empty() { Outcome::NoData } else { Outcome::Records };
+            Answer { authentic: ad, ..Answer::new("signed.example", RType::Ds, outcome, records, Vec::new(), Some(300), "test") }
+        };
+        let rec = || vec![Rec::Other("12345 13 2 AB".into())];
+        let f = dnssec_finding(&ds(rec(), Some(true)), "signed.example", "signed.example");
+        assert_eq!((f.severity, f.title.as_str()), (Severity::Ok, "signed.example has a DS record at the parent (DNSSEC-signed); the resolver validated the answer (AD bit set)"));
+        let f = dnssec_finding(&ds(rec(), Some(false)), "signed.example", "signed.example");
+        assert!(f.title.contains("did not set the AD bit"), "{}", f.title);
+        let f = dnssec_finding(&ds(rec(), None), "signed.example", "mx.signed.example");
+        assert!(f.title.starts_with("signed.example (the registrable domain of mx.signed.example)"), "{}", f.title);
+        assert!(f.title.ends_with("AD not available from this resolver"), "{}", f.title);
+        let f = dnssec_finding(&ds(Vec::new(), Some(true)), "signed.example", "signed.example");
+        assert_eq!(f.severity, Severity::Info);
+        assert!(f.detail.as_deref().unwrap_or("").contains("absence is authenticated"));
+    }
 
     #[test]
     fn mta_sts() {

@@ -97,6 +97,9 @@ pub fn render_text(x: &Explanation, s: Style) -> String {
     if let Some(r) = x.rule {
         out.push_str(&format!("  {:<10} {} (vendor catalogue)\n", s.dim("rule"), r));
     }
+    if let Some(n) = x.note {
+        out.push_str(&format!("  {:<10} {}\n", s.dim("note"), n));
+    }
     if !x.next_commands.is_empty() {
         out.push_str(&format!("\n{}\n", s.heading("next:")));
         for c in &x.next_commands {

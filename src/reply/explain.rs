@@ -99,6 +99,9 @@ pub struct Explanation {
     pub sender_side: bool,
     /// The catalogue rule that decided the cause (None: the code alone decided).
     pub rule: Option<&'static str>,
+    /// What that rule means, when the cause summary alone would mislead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'static str>,
     pub blames: &'static [Identity],
     /// Check families (finding id prefixes) that confirm the cause.
     pub checks: &'static [&'static str],
@@ -256,6 +259,7 @@ pub fn explain_with_stage(reply: Reply, stage_hint: Option<Stage>) -> Explanatio
         cause_summary: cause.summary(),
         sender_side,
         rule,
+        note: rule.and_then(vendor::note),
         blames: cause.blames(),
         checks: cause.checks(),
         sender_hint,

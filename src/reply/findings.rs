@@ -34,7 +34,11 @@ pub fn findings(x: &Explanation) -> Vec<Finding> {
         Permanence::Success => "success".to_string(),
         Permanence::Unknown => "no class".to_string(),
     });
-    f = f.detail(detail.join("; "));
+    let mut detail = detail.join("; ");
+    if let Some(n) = x.note {
+        detail = format!("{detail}. {n}");
+    }
+    f = f.detail(detail);
     if x.cause == Cause::NotSenderProblem {
         f = f.fix(Fix::setting("Nothing to fix on the sender side: check the recipient address or ask the recipient to free or enable the mailbox."));
     } else if let Some(cmd) = x.next_commands.get(1).or(x.next_commands.first()) {

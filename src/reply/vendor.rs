@@ -44,7 +44,7 @@ pub static RULES: &[Rule] = &[
     r("postmark-signature", r"is not a (?:confirmed )?sender signature|sender signature (?:not|has not been) (?:found|confirmed)", EspIdentityUnverified),
     r("sparkpost-domain", r"unconfigured sending domain|sending domain .*?not (?:configured|registered|verified)", EspIdentityUnverified),
     // The login may not send as this address.
-    r("ms-sendas", r"sendasdenied|not allowed to send as|send ?as (?:permission|denied)|sender not authorized to send on behalf", SendAsDenied),
+    r("ms-sendas", r"sendasdenied|not allowed to send as|does not have permissions to send as|send ?as (?:permission|denied)|sender not authorized to send on behalf", SendAsDenied),
     r("postfix-login-mismatch", r"not owned by user|sender address rejected: not logged in|not logged in", SendAsDenied),
     r("gmail-identity-change", r"no identity changes permitted|send mail as.*?(?:misconfigured|account)", SendAsDenied),
     r("zoho-relaying-as", r"relaying disallowed as|sender is not allowed to relay emails|from address is not (?:owned|verified)", SendAsDenied),
@@ -56,6 +56,9 @@ pub static RULES: &[Rule] = &[
     rc("null-mx-code", r"null ?mx|does not accept mail|domain does not (?:accept|receive) mail", NullMx, (7, 27)),
     // Sender verification (call-back to the sender's MX).
     r("sender-verify", r"sender verify failed|sender verification (?:failed|is required)|unverified address|could not verify sender|verification failed for|sender address rejected: undeliverable address|cannot verify sender", SenderVerifyFailed),
+    // Postfix reject_unlisted_sender: the server hosts the sender's domain and has no
+    // such user. "Sender address rejected" outranks the recipient words that follow.
+    r("unlisted-sender", r"sender address rejected: (?:user unknown|unknown user|no such user|mailbox unavailable)", SenderVerifyFailed),
     // The sender's domain does not exist or has no mail route.
     rc("no-such-domain-1.7", r"no such domain|does not exist", UnknownSenderDomain, (1, 7)),
     rc("no-such-domain-1.8", r"no such domain|does not exist", UnknownSenderDomain, (1, 8)),
@@ -75,12 +78,15 @@ pub static RULES: &[Rule] = &[
     // DKIM.
     r("dkim", r"\bdkim\b|domainkeys", Dkim),
     // Reverse DNS and HELO.
-    r("rdns", r"\bptr\b|reverse dns|\brdns\b|reverse (?:lookup|resolution)|unverifyable sending ip|mismatches client ip|without a valid sender domain|no reverse|hostname lookup failed|cannot find your hostname|unresolvable (?:client|host)", ReverseDns),
+    r("rdns", r"\bptr\b|reverse dns|\brdns\b|reverse (?:lookup|resolution)|unverifyable sending ip|mismatches client ip|without a valid sender domain|no reverse|hostname lookup failed|cannot find your (?:reverse )?hostname|unresolvable (?:client|host)", ReverseDns),
     r("helo", r"helo command rejected|ehlo command rejected|invalid helo|bad helo|helo (?:name|hostname)|my name was rejected|after (?:ehlo|helo)\b|invalid domain name", Helo),
     // TLS or authentication required.
     r("auth-required", r"authentication required|authrequired|auth(?:entication)? is required|client not authenticated|must issue a starttls|starttls (?:is )?required|tls (?:is )?required|encryption required|smtp auth(?:entication)? is disabled|please authenticate|use the smtp server of your isp|5\.7\.57|5\.7\.139", TlsOrAuthRequired),
     // The network between the MTAs (timeouts, unreachable MX): not about who sends.
     r("network", r"connection timed out|failed connect|no route to host|network is unreachable|unable to deliver this message after|connection reset by peer", NotSenderProblem),
+    // Postfix check_client_access REJECT: a local access table names this client; no
+    // blocklist is named (when one is, "blocked using" matches first).
+    r("client-access", r"client host rejected: access denied", Policy),
     // Reputation and blocklists.
     r("blocklist", r"blocked using|blacklist|blocklist|block ?list|spamhaus|spamcop|sorbs|barracuda|\brbl\b|dnsbl|\b(?:is|are|was|been|ip|domain) listed (?:in|on|at|by)|listed (?:in|on|at|by) (?:the )?(?:spamhaus|rbl|dnsbl|block|black|spam|zen|sbl|xbl|pbl|barracuda|sorbs|spamcop)|banned sending ip|reputation|blocked for abuse|open relay|invalid ip for sending|host network not allowed|proofpoint|client host rejected|access denied, banned|sender rejected|blocked by|messages from .*? weren't sent|\(bl\)|service refuse|not allowed to send mail from|has been blocked|ip address (?:is )?(?:blocked|listed)|poor reputation|low reputation", Reputation),
     // Yahoo's deferral for volume *or complaints* is about the sender's reputation.
@@ -105,8 +111,11 @@ pub static RULES: &[Rule] = &[
 /// Who answered.
 pub static VENDORS: &[(&str, &str)] = &[
     ("Gmail", r"gsmtp|google\.com|googlemail|gmail|support\.google"),
-    ("Microsoft 365 / Outlook", r"outlook\.com|protection\.outlook|microsoft|office ?365|hotmail|storedrv|exchange online|sender\.office\.com|resolver\.(?:adr|rst)"),
-    ("Yahoo / AOL", r"yahoo|yahoodns|verizonmedia|\baol\b|aol\.com"),
+    // Also the bare texts: Microsoft-only codes (5.7.509, 5.7.515, 5.7.57, 5.7.60 SendAs)
+    // and house wording (5.7.23 "Sender Policy Framework violation").
+    ("Microsoft 365 / Outlook", r"outlook\.com|protection\.outlook|microsoft|office ?365|hotmail|storedrv|exchange online|sender\.office\.com|resolver\.(?:adr|rst)|5\.7\.509|5\.7\.515|5\.7\.57 |sendasdenied|client does not have permissions to send as|client not authenticated to send mail|does not pass dmarc verification and has a dmarc policy|doesn't meet the required authentication level|rejected because of sender policy framework violation"),
+    // Yahoo's bracketed error codes (literal phrases: no regex to compile on each run).
+    ("Yahoo / AOL", r"yahoo|yahoodns|verizonmedia|\baol\b|aol\.com|\[(?:tss04|tss09|tss11|ts01|ts02|ts03|ts04|tsp01|bl21|bl22|bl23|gl01|ph01)\]"),
     ("iCloud", r"icloud|apple\.com|me\.com"),
     ("Zoho", r"zoho|zeptomail"),
     ("Mail.ru", r"mail\.ru"),
@@ -123,10 +132,27 @@ pub static VENDORS: &[(&str, &str)] = &[
     ("Postmark", r"postmark|sender signature"),
     ("SparkPost", r"sparkpost|unconfigured sending domain"),
     ("Exim", r"sender verify failed|unrouteable address|smtp error from remote mail server"),
-    ("Postfix", r"(?:sender|recipient|client host|helo command) (?:address )?rejected:|in reply to (?:rcpt to|mail from|end of data|data)|said: \d{3}|need fully-qualified address"),
+    ("Postfix", r"(?:sender|recipient|client host|helo command) (?:address )?rejected:|in reply to (?:rcpt to|mail from|end of data|data)|said: \d{3}|need fully-qualified address|service unavailable; client host \["),
     ("Sendmail", r"\.\.\. domain of sender address|>>> (?:mail from|rcpt to|data)|<<< \d{3}"),
     ("qmail", r"did not like our|remote host said:|i'm not going to try again"),
 ];
+
+/// What a rule means when the cause's one-line summary would say too much or too little.
+pub static NOTES: &[(&str, &str)] = &[
+    (
+        "client-access",
+        "Postfix check_client_access: the receiver's own access table refuses this client (IP, host name or network); no DNS blocklist is named. Ask the receiver's postmaster why the client is in their access table.",
+    ),
+    (
+        "unlisted-sender",
+        "Postfix reject_unlisted_sender: the receiver hosts the sender's domain and has no such mailbox or alias for the sender address. Send from an existing address of that domain, or create the address (virtual mailbox or alias) on that server.",
+    ),
+];
+
+/// The note for a rule, if it has one.
+pub fn note(rule: &str) -> Option<&'static str> {
+    NOTES.iter().find(|(id, _)| *id == rule).map(|(_, n)| *n)
+}
 
 static RULE_MATCHER: LazyLock<Matcher> = LazyLock::new(|| Matcher::new(RULES.iter().map(|r| r.pattern)));
 static VENDOR_MATCHER: LazyLock<Matcher> = LazyLock::new(|| Matcher::new(VENDORS.iter().map(|v| v.1)));

@@ -1,6 +1,7 @@
 //! SMTP AUTH (RFC 4954): PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195), XOAUTH2 (Google/
 //! Microsoft bearer tokens). The transcript shows `AUTH PLAIN ********`: the secret and
-//! anything derived from it are never recorded.
+//! anything derived from it are never recorded, and are masked when a server echoes them
+//! (see `redact`).
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -74,9 +75,13 @@ fn finish(reply: RawReply) -> Result<RawReply, Failure> {
 
 /// Authenticate. Ok(235 reply) or the failure at stage AUTH.
 pub async fn authenticate(s: &mut Session, mech: Mechanism, user: &str, secret: &Secret) -> Result<RawReply, Failure> {
+    // A server may echo what it got: mask the secret and each encoding we send of it.
+    s.redact(&secret.0);
     match mech {
         Mechanism::Plain => {
-            let token = B64.encode(format!("\0{user}\0{}", secret.0));
+            let blob = format!("\0{user}\0{}", secret.0);
+            s.redact(&blob);
+            let token = B64.encode(blob);
             let r = s.send(Stage::Auth, &format!("AUTH PLAIN {token}"), &format!("AUTH PLAIN {REDACTED}")).await?;
             finish(r)
         }
@@ -92,10 +97,13 @@ pub async fn authenticate(s: &mut Session, mech: Mechanism, user: &str, secret: 
                 .decode(r.lines.first().map(|l| l.trim()).unwrap_or(""))
                 .map_err(|e| Failure::new(Stage::Auth, FailKind::BadReply { error: format!("CRAM-MD5 challenge is not base64: {e}") }))?;
             let digest = super::md5::hex(&super::md5::hmac_md5(secret.0.as_bytes(), &challenge));
-            let resp = B64.encode(format!("{user} {digest}"));
+            let plain = format!("{user} {digest}");
+            s.redact(&plain);
+            let resp = B64.encode(plain);
             finish(s.send(Stage::Auth, &resp, &format!("{REDACTED} (user {user}, HMAC-MD5 response)")).await?)
         }
         Mechanism::Xoauth2 => {
+            s.redact(&xoauth2_blob(user, secret));
             let token = xoauth2_token(user, secret);
             let r = s.send(Stage::Auth, &format!("AUTH XOAUTH2 {token}"), &format!("AUTH XOAUTH2 {REDACTED}")).await?;
             if r.code == 334 {
@@ -109,7 +117,11 @@ pub async fn authenticate(s: &mut Session, mech: Mechanism, user: &str, secret: 
 
 /// The XOAUTH2 initial response (Google/Microsoft SASL XOAUTH2).
 fn xoauth2_token(user: &str, token: &Secret) -> String {
-    B64.encode(format!("user={user}\x01auth=Bearer {}\x01\x01", token.0))
+    B64.encode(xoauth2_blob(user, token))
+}
+
+fn xoauth2_blob(user: &str, token: &Secret) -> String {
+    format!("user={user}\x01auth=Bearer {}\x01\x01", token.0)
 }
 
 /// The secret for --auth-user: MAILSLEUTH_SMTP_PASSWORD, else an interactive prompt.

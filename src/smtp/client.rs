@@ -151,6 +151,9 @@ pub struct Session {
     pub tls: Option<TlsInfo>,
     /// EHLO keywords (upper case first word of each line after the first), from the last EHLO.
     pub ehlo: Vec<String>,
+    /// Secrets and every encoding of them we sent: masked in whatever the server sends
+    /// back (a server may echo the AUTH line in its reply), before anything stores it.
+    redact: super::redact::Redactor,
 }
 
 /// A secret that never prints.
@@ -202,11 +205,17 @@ impl Session {
 
     /// A session over any stream (used after connect, and by tests).
     pub fn over(io: Box<dyn Io>, cfg: SessionConfig, log: Log, deadline: Instant) -> Session {
-        Session { io, reader: ReplyReader::new(), log, cfg, deadline, tls: None, ehlo: Vec::new() }
+        Session { io, reader: ReplyReader::new(), log, cfg, deadline, tls: None, ehlo: Vec::new(), redact: Default::default() }
     }
 
     fn in_tls(&self) -> bool {
         self.tls.is_some()
+    }
+
+    /// From now on, mask `secret` (a password, a token, or an encoding of one that we are
+    /// about to send) in everything the server sends back.
+    pub fn redact(&mut self, secret: &str) {
+        self.redact.add(secret);
     }
 
     async fn read_step(&mut self, stage: Stage, sent: Option<String>, step_limit: Duration, t0: f64) -> Result<RawReply, Failure> {
@@ -215,9 +224,12 @@ impl Session {
         let r = tokio::time::timeout(limit, self.reader.read_reply(&mut self.io, &self.cfg.limits)).await;
         let result = match r {
             Err(_) => Err(Failure::new(stage, FailKind::Timeout { after_ms: ms(limit), total_deadline: total })),
-            Ok(Err(ReadError::Io(e))) => Err(Failure::new(stage, FailKind::Io { error: e })),
-            Ok(Err(e)) => Err(Failure::new(stage, FailKind::BadReply { error: e.to_string() })),
-            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(ReadError::Io(e))) => Err(Failure::new(stage, FailKind::Io { error: self.redact.apply(&e) })),
+            Ok(Err(e)) => Err(Failure::new(stage, FailKind::BadReply { error: self.redact.apply(&e.to_string()) })),
+            Ok(Ok(mut reply)) => {
+                self.redact.reply(&mut reply);
+                Ok(reply)
+            }
         };
         match &result {
             Ok(reply) => {

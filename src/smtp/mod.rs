@@ -8,6 +8,7 @@ pub mod client;
 pub mod explain;
 mod md5;
 pub mod probe;
+pub mod redact;
 pub mod reply_reader;
 pub mod stage;
 pub mod target;
