@@ -43,9 +43,22 @@ pub fn findings(x: &Explanation) -> Vec<Finding> {
         f = f.fix(Fix::setting("Nothing to fix on the sender side: check the recipient address or ask the recipient to free or enable the mailbox."));
     } else if let Some(cmd) = x.next_commands.get(1).or(x.next_commands.first()) {
         f = f.fix(Fix::setting(format!("Confirm with: {cmd}")));
+    } else if let Some(text) = fix_without_command(x.cause) {
+        f = f.fix(Fix::setting(text));
     }
     out.push(f);
     out
+}
+
+/// The fix docs/findings.md gives for the causes that have no mailsleuth command to
+/// confirm them (what is sent, how much, or a reply that says nothing).
+fn fix_without_command(cause: Cause) -> Option<&'static str> {
+    match cause {
+        Cause::RateLimit => Some("Slow down; the MTA retries transient refusals (spread the volume, warm up a new IP)."),
+        Cause::Content => Some("Fix the headers (RFC 5322) or the content the receiver refused."),
+        Cause::Unknown => Some("Run `mailsleuth diagnose SENDER --ip IP --reply '...'` with the reply to find which check fails."),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
