@@ -250,6 +250,7 @@ pub fn findings(c: &SelectorCheck, expected: bool) -> Vec<Finding> {
         out.push(
             Finding::new("dkim.key-multiple", Severity::Warning, format!("{} has {} TXT records: verifiers may pick the wrong one", c.name, c.txt.len()))
                 .evidences(c.txt.iter().map(|t| format!("TXT {t:?}")))
+                .fix(Fix::setting(format!("Keep one record per selector: delete all TXT records at {} but the current key.", c.name)))
                 .subject(subj.clone()),
         );
     }
@@ -273,11 +274,28 @@ pub fn findings(c: &SelectorCheck, expected: bool) -> Vec<Finding> {
             "dkim.key-testing" => {
                 f = f.fix(Fix::record(c.name.clone(), "TXT", rec.raw.replace("t=y;", "").replace("; t=y", ""), "Replace the record with"))
             }
-            _ => {}
+            id => {
+                if let Some(text) = key_issue_fix(id) {
+                    f = f.fix(Fix::setting(text));
+                }
+            }
         }
         out.push(f);
     }
     out
+}
+
+/// The fix of a key record problem (docs/findings.md, dkim section).
+pub fn key_issue_fix(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "dkim.key-hash" => "Remove h= or set h=sha256.",
+        "dkim.key-service" => "Remove s= or include email (s=email).",
+        "dkim.key-syntax" | "dkim.key-invalid" => "Re-publish the key exactly as the signer generated it (one TXT record, its strings joined).",
+        "dkim.key-type" => "Use k=rsa or k=ed25519, with a key of that type.",
+        "dkim.key-version" => "Start the record with v=DKIM1; (or leave v= out).",
+        "dkim.key-revoked" => "Sign with a selector whose key is published, or publish the signer's key here.",
+        _ => return None,
+    })
 }
 
 /// The selectors to try for `domain`: the given ones, else the common ones.

@@ -169,6 +169,7 @@ pub fn evaluate(discovery: &Discovery, spf: Option<(&str, bool)>, dkim_passes: &
             Finding::new("dmarc.permerror", Severity::Error, format!("The DMARC record at _dmarc.{} has a syntax error", found.domain))
                 .evidence(format!("TXT {:?}", found.record.raw))
                 .evidence(err.to_string())
+                .fix(Fix::setting(format!("Fix the record at _dmarc.{}: every part between ';' must be tag=value ({err}).", found.domain)))
                 .subject(from.clone()),
         );
         return v;

@@ -298,6 +298,21 @@ pub async fn dmarc_for(
     (verdicts, overall)
 }
 
+/// The fix of a signature that did not verify, by reason (docs/findings.md, dkim section).
+fn signature_fix(reason_id: &str) -> Option<&'static str> {
+    Some(match reason_id {
+        "dkim.body-hash-mismatch" => "Sign after the last change (at the outbound gateway), or stop the gateway or list from altering signed mail.",
+        "dkim.signature-mismatch" => "Publish the signer's current public key; stop gateways from rewriting signed headers (Subject tags, From rewriting).",
+        "dkim.signature-expired" => "Sign with a longer expiry (x=), or none.",
+        "dkim.signature-malformed" => "Fix the signer's configuration: the DKIM-Signature must parse (v=1, a=, d=, s=, bh=, b=, known c=).",
+        "dkim.identity-mismatch" => "Make i= equal to d= or a subdomain of it (and drop t=s from the key if a subdomain identity is wanted).",
+        "dkim.unsupported-algorithm" => "Sign with rsa-sha256 or ed25519-sha256 and a key of the matching type.",
+        "dkim.length-tag" => "Turn off the body length limit (l=) in the signer.",
+        "dkim.key-dns-failure" => "Check the domain's DNS servers and retry.",
+        id => return crate::dkim::selectors::key_issue_fix(id),
+    })
+}
+
 /// Verify a message.
 pub async fn verify(resolver: &Resolver, raw: &[u8], opts: &VerifyOptions) -> Result<MessageReport, String> {
     // One wire form for every reader below (to_crlf of it again borrows, no copy).
@@ -345,6 +360,8 @@ pub async fn verify(resolver: &Resolver, raw: &[u8], opts: &VerifyOptions) -> Re
         }
         if s.reason_id == "dkim.key-missing" {
             f = f.fix(Fix::setting(format!("Publish the key for selector {} at {} (TXT), as your signing service shows it.", s.selector, s.key_name)));
+        } else if let Some(text) = signature_fix(s.reason_id) {
+            f = f.fix(Fix::setting(text));
         }
         findings.push(f);
         if let Some(l) = s.body_length {
@@ -357,9 +374,11 @@ pub async fn verify(resolver: &Resolver, raw: &[u8], opts: &VerifyOptions) -> Re
         }
     }
     if dkim.signatures.is_empty() {
-        findings.push(Finding::new("dkim.no-signature", Severity::Warning, "The message has no DKIM signature").detail(
-            "Without a DKIM signature, DMARC depends on SPF alone, which breaks on every forward.",
-        ));
+        findings.push(
+            Finding::new("dkim.no-signature", Severity::Warning, "The message has no DKIM signature")
+                .detail("Without a DKIM signature, DMARC depends on SPF alone, which breaks on every forward.")
+                .fix(Fix::setting("Enable DKIM signing for the From domain at the sending service or MTA.")),
+        );
     }
 
     // DMARC

@@ -163,11 +163,13 @@ pub async fn inspect(resolver: &Resolver, domain: &str) -> DomainReport {
                 );
             }
             for issue in &rec.issues {
-                findings.push(
-                    Finding::new(issue.id, issue.severity, issue.message.clone())
-                        .evidence(format!("{name} TXT {:?}", rec.raw))
-                        .subject(domain.clone()),
-                );
+                let mut f = Finding::new(issue.id, issue.severity, issue.message.clone())
+                    .evidence(format!("{name} TXT {:?}", rec.raw))
+                    .subject(domain.clone());
+                if let Some(text) = parse::issue_fix(issue.id) {
+                    f = f.fix(Fix::setting(format!("{text} (record at {name})")));
+                }
+                findings.push(f);
             }
             report_auth = policy::check_report_auth(resolver, found).await;
             for ra in &report_auth {
@@ -187,6 +189,7 @@ pub async fn inspect(resolver: &Resolver, domain: &str) -> DomainReport {
                     None => findings.push(
                         Finding::new("dmarc.report-auth-unknown", Severity::Unknown, format!("Could not check whether {} accepts DMARC reports for {}", ra.dest_domain, found.domain))
                             .evidence(ra.evidence.clone())
+                            .fix(Fix::setting(format!("Retry; if it keeps failing, check the DNS servers of {}.", ra.dest_domain)))
                             .subject(domain.clone()),
                     ),
                 }
@@ -281,6 +284,7 @@ async fn verdict_for_diagnosis(ctx: &Context, from_domain: &str) -> Vec<Finding>
             .evidence(format!("SPF {} for {mail_from} with {ip}", spf.result.as_str()))
             .evidence(dkim_line)
             .detail("SPF does not pass aligned; an aligned DKIM signature would still make DMARC pass. Verify the message with `mailsleuth verify MESSAGE.eml`.")
+            .fix(Fix::setting("Verify the message: mailsleuth verify MESSAGE.eml (its DKIM signature decides DMARC)."))
             .subject(from_domain)];
     }
     let verdict = evaluate_for(&ctx.resolver, from_domain, Some((&mail_from, spf_pass)), &[]).await;

@@ -344,6 +344,23 @@ fn apply_tag(rec: &mut DmarcRecord, name: &str, value: &str) {
     }
 }
 
+/// The fix of a record problem (docs/findings.md, dmarc section); None for notes.
+pub fn issue_fix(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "dmarc.duplicate-tag" => "Keep one of each tag",
+        "dmarc.invalid-value" => "Use a valid value (listed in the title)",
+        "dmarc.p-missing" => "Add p=none (or stronger)",
+        "dmarc.record-syntax" => "Fix the record: every part between ';' must be tag=value",
+        "dmarc.report-uri" => "Use mailto:addr[!10m]",
+        "dmarc.policy-monitoring" => "Move to p=quarantine, then p=reject, once reports look clean",
+        "dmarc.pct-partial" => "Raise pct to 100 once reports are clean",
+        "dmarc.rua-missing" => "Add rua=mailto:<address> to receive aggregate reports",
+        "dmarc.testing" => "Remove t=y when ready",
+        "dmarc.unknown-tag" => "Remove or correct the tag",
+        _ => return None,
+    })
+}
+
 /// `mailto:user@example.com!10m`.
 pub fn parse_uri(s: &str) -> Result<ReportUri, String> {
     if s.is_empty() {
