@@ -112,15 +112,29 @@ pub async fn evaluation_findings(resolver: &Resolver, ev: &Evaluation, id: Ident
     let mut out = Vec::new();
     match ev.result {
         SpfResult::Pass => out.push(base("pass", Severity::Ok, format!("SPF pass: {ip} is authorised by the {who}"))),
-        SpfResult::Fail | SpfResult::SoftFail => {
-            let fail = ev.result == SpfResult::Fail;
-            let (fid, sev) = if fail { ("fail", Severity::Error) } else { ("softfail", Severity::Warning) };
-            let mut f = base(fid, sev, format!("SPF {}: {ip} is not authorised by the {who}", ev.result))
-                .detail(if fail {
-                    "The record ends in -all and no term matches this IP: receivers that enforce SPF (and DMARC without an aligned DKIM pass) reject the message (e.g. Gmail 550 5.7.26, Microsoft 550 5.7.23)."
-                } else {
-                    "The record ends in ~all and no term matches this IP: receivers treat the message as suspicious; with DMARC p=reject and no aligned DKIM it is rejected."
-                });
+        SpfResult::Fail | SpfResult::SoftFail | SpfResult::Neutral => {
+            // Neutral is no authorisation either: its fix is the same record change.
+            let (fid, sev, title, detail) = match ev.result {
+                SpfResult::Fail => (
+                    "fail",
+                    Severity::Error,
+                    format!("SPF {}: {ip} is not authorised by the {who}", ev.result),
+                    "The record ends in -all and no term matches this IP: receivers that enforce SPF (and DMARC without an aligned DKIM pass) reject the message (e.g. Gmail 550 5.7.26, Microsoft 550 5.7.23).",
+                ),
+                SpfResult::SoftFail => (
+                    "softfail",
+                    Severity::Warning,
+                    format!("SPF {}: {ip} is not authorised by the {who}", ev.result),
+                    "The record ends in ~all and no term matches this IP: receivers treat the message as suspicious; with DMARC p=reject and no aligned DKIM it is rejected.",
+                ),
+                _ => (
+                    "neutral",
+                    Severity::Warning,
+                    format!("SPF neutral: the {who} neither authorises nor forbids {ip}"),
+                    "Neutral counts as no SPF authentication: DMARC then depends on DKIM alone.",
+                ),
+            };
+            let mut f = base(fid, sev, title).detail(detail);
             if let Some(e) = &ev.explanation {
                 f = f.evidence(format!("the domain's explanation (exp=): {e}"));
             }
@@ -163,10 +177,6 @@ pub async fn evaluation_findings(resolver: &Resolver, ev: &Evaluation, id: Ident
             }
             out.push(f);
         }
-        SpfResult::Neutral => out.push(
-            base("neutral", Severity::Warning, format!("SPF neutral: the {who} neither authorises nor forbids {ip}"))
-                .detail("Neutral counts as no SPF authentication: DMARC then depends on DKIM alone."),
-        ),
         SpfResult::PermError => out.push(
             base("permerror", Severity::Error, format!("SPF permerror for the {who}: {}", ev.trace.reason))
                 .detail("A permanent error is treated as a failure by most receivers and fails DMARC's SPF side; the lint findings name the fix."),
