@@ -171,7 +171,11 @@ pub fn run_findings(run: &Run, subject: &str) -> Vec<Finding> {
             _ if run.resolution.source == "server" => ("smtp.unreachable", Severity::Unknown),
             _ => ("smtp.no-mail-host", Severity::Error),
         };
-        out.push(Finding::new(id, severity, format!("No server to probe: {e}")).evidences(run.resolution.evidence.clone()).subject(run.resolution.query.clone()));
+        let mut f = Finding::new(id, severity, format!("No server to probe: {e}")).evidences(run.resolution.evidence.clone()).subject(run.resolution.query.clone());
+        if let Some(text) = failure_fix(id) {
+            f = f.fix(Fix::setting(text));
+        }
+        out.push(f);
         return out;
     }
     for a in &run.attempts {
@@ -218,6 +222,9 @@ pub fn run_findings(run: &Run, subject: &str) -> Vec<Finding> {
                 _ => ("smtp.unreachable", Severity::Unknown),
             };
             let mut f = Finding::new(id, severity, format!("The session stopped at {stage}: {error}")).subject(subject);
+            if let Some(text) = failure_fix(id) {
+                f = f.fix(Fix::setting(text));
+            }
             for other in &run.attempts {
                 f = f.evidence(format!("{} {}: {}", other.target.host, other.target.addr, super::probe::describe(&other.verdict)));
             }
@@ -227,12 +234,24 @@ pub fn run_findings(run: &Run, subject: &str) -> Vec<Finding> {
     out
 }
 
+/// The fix of a session that could not complete (docs/findings.md, smtp section).
+fn failure_fix(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "smtp.unreachable" => "Check the host and port, firewalls, and the deadlines (--connect-timeout, --deadline).",
+        "smtp.starttls-missing" => "Enable STARTTLS on the server, or probe with --tls auto or --tls none.",
+        "smtp.tls-refused" => "Fix the certificate, or rerun with --tls-insecure (or --tls none) to see what comes after.",
+        "smtp.no-mail-host" => "Probe another recipient, or fix the recipient domain's MX.",
+        _ => return None,
+    })
+}
+
 /// Findings for a sender-verify callout to the sender domain's MX.
 pub fn callout_findings(run: &Run, sender: &str) -> Vec<Finding> {
     let subject = sender.rsplit_once('@').map(|(_, d)| d).unwrap_or(sender).to_string();
     if let Some(e) = &run.resolution.error {
         let f = match e {
-            TargetError::Dns { .. } => Finding::new("smtp.callout-unreachable", Severity::Unknown, format!("Could not run the sender callout: {e}")),
+            TargetError::Dns { .. } => Finding::new("smtp.callout-unreachable", Severity::Unknown, format!("Could not run the sender callout: {e}"))
+                .fix(Fix::setting("check the sender domain's DNS servers (the MX lookup failed) and retry")),
             _ => Finding::new("smtp.callout-no-mx", Severity::Error, format!("Sender verification cannot succeed: {e}"))
                 .fix(Fix::setting("publish MX records for the sender domain that accept mail for the sender address")),
         };
