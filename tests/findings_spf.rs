@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use mailsleuth::diagnose::Context;
-use mailsleuth::dns::{DnsConfig, Resolver, World};
+use mailsleuth::dns::{DnsConfig, Fault, RType, Resolver, World};
 use mailsleuth::finding::{Finding, Fix, Severity};
 use mailsleuth::spf;
 
@@ -18,6 +18,15 @@ fn zones() -> tempfile::TempDir {
     w("badterm.example.zone", "$ORIGIN badterm.example.\n@ IN A 192.0.2.13\n@ IN TXT \"v=spf1 a:: frobnicate -all\"\n");
     w("incl.example.zone", "$ORIGIN incl.example.\n@ IN A 192.0.2.14\n@ IN TXT \"v=spf1 include:nospf.example -all\"\n");
     w("nospf.example.zone", "$ORIGIN nospf.example.\n@ IN A 192.0.2.15\n");
+    // HELO names, one result each.
+    w(
+        "helo.example.zone",
+        "$ORIGIN helo.example.\n@ IN A 192.0.2.16\n\
+         soft IN TXT \"v=spf1 ip4:192.0.2.0/24 ~all\"\n\
+         neutral IN TXT \"v=spf1 ip4:192.0.2.0/24 ?all\"\n\
+         perm IN TXT \"v=spf1 ip4:192.0.2.0/99 -all\"\n\
+         temp IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n",
+    );
     dir
 }
 
@@ -88,4 +97,27 @@ async fn permerror_from_an_include_without_spf() {
     // The lint finding beside it names the fix.
     assert_eq!(find(&f, "spf.include-none").severity, Severity::Error);
     assert!(!f.iter().any(|f| f.id == "spf.syntax"), "{f:#?}");
+}
+
+#[tokio::test]
+async fn helo_identity_results_have_their_own_ids() {
+    let (_d, w, r) = world().await;
+    w.inject("temp.helo.example", Some(RType::Txt), Fault::ServFail);
+    // (HELO name, id, documented severity: as the MAIL FROM id)
+    for (helo, id, sev) in [
+        ("soft.helo.example", "spf.helo-softfail", Severity::Warning),
+        ("neutral.helo.example", "spf.helo-neutral", Severity::Warning),
+        ("perm.helo.example", "spf.helo-permerror", Severity::Error),
+        ("temp.helo.example", "spf.helo-temperror", Severity::Unknown),
+    ] {
+        let mut c = Context::new(r.clone(), "billing@neutral.example");
+        c.ip = Some("203.0.113.9".parse().unwrap());
+        c.helo = Some(helo.into());
+        let f = spf::diagnose(&c).await;
+        let h = find(&f, id);
+        assert_eq!(h.severity, sev, "{helo}");
+        assert_eq!(h.subject.as_deref(), Some(helo), "{helo}: the finding is about the HELO name");
+        // The MAIL FROM identity is reported under its own id beside it.
+        assert_eq!(find(&f, "spf.neutral").subject.as_deref(), Some("neutral.example"));
+    }
 }
