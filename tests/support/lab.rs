@@ -19,10 +19,18 @@ pub const NODELAY_PORT: &str = "127.0.0.1:2527";
 
 pub struct Lab {
     pub dir: PathBuf,
+    pub started_in: Duration,
+    /// Torn down (under LIFECYCLE) when the last test drops the lab.
+    instance: Option<Instance>,
+}
+
+/// A started (or half-started) Postfix and its DNS world. Dropping it stops both; it takes
+/// no lock itself, so `Lab::start` (which holds LIFECYCLE) can drop a failed start.
+struct Instance {
+    dir: PathBuf,
     child: Option<Child>,
     world: Option<World>,
     rt: Option<tokio::runtime::Runtime>,
-    pub started_in: Duration,
 }
 
 pub fn root() -> PathBuf {
@@ -101,7 +109,7 @@ impl Lab {
         let world = rt.block_on(World::serve(zones, bind)).map_err(|e| format!("DNS world on {bind}: {e}"))?;
         // A persistent instance folder: after the first run Postfix starts with the
         // quick-start flag (no integrity check), ~0.2 s instead of ~1-2.5 s.
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("postfix-lab");
+        let dir = instance_dir();
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         // Postfix runs as user postfix: it must be able to reach the instance folder.
         let _ = Command::new("chmod").arg("755").arg(&dir).status();
@@ -123,31 +131,67 @@ impl Lab {
                 .spawn()
                 .map_err(|e| format!("cannot run lab/postfix/start.sh: {e}"))?
         };
-        let mut lab = Lab { dir, child: Some(child), world: Some(world), rt: Some(rt), started_in: Duration::ZERO };
+        // On an early return `inst` is dropped here, under LIFECYCLE: Postfix is stopped.
+        let mut inst = Instance { dir: dir.clone(), child: Some(child), world: Some(world), rt: Some(rt) };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if greets(DELAY_PORT) && greets(NODELAY_PORT) && greets("127.0.0.1:2587") && greets("127.0.0.2:2526") {
-                lab.started_in = t0.elapsed();
-                eprintln!("lab: DNS on {bind}, Postfix ready in {:?}", lab.started_in);
-                return Ok(lab);
+                let started_in = t0.elapsed();
+                eprintln!("lab: DNS on {bind}, Postfix in {} ready in {started_in:?}", dir.display());
+                return Ok(Lab { dir, started_in, instance: Some(inst) });
             }
-            if let Some(Ok(Some(st))) = lab.child.as_mut().map(|c| c.try_wait()) {
-                return Err(format!("start.sh exited with {st}: {}", lab.maillog()));
+            if let Some(Ok(Some(st))) = inst.child.as_mut().map(|c| c.try_wait()) {
+                return Err(format!("start.sh exited with {st}: {}", maillog(&dir)));
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        Err(format!("no 220 greeting within 20 s: {}", lab.maillog()))
+        Err(format!("no 220 greeting within 20 s: {}", maillog(&dir)))
     }
 
     pub fn maillog(&self) -> String {
-        let s = std::fs::read_to_string(self.dir.join("maillog")).unwrap_or_default();
-        s.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+        maillog(&self.dir)
     }
+}
+
+/// The last lines of the instance's log (start.sh and Postfix write there).
+fn maillog(dir: &Path) -> String {
+    let s = std::fs::read_to_string(dir.join("maillog")).unwrap_or_default();
+    s.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+}
+
+/// Where the Postfix instance lives. Postfix's daemons run as user postfix, so every folder
+/// above the instance must be searchable by others: the build's tmp folder when it is (the
+/// instance persists there, and later starts are quick), else a folder of its own in /tmp
+/// (a clone inside a private 0700 folder, as `mktemp -d` makes, would otherwise give
+/// "open lock file ... master.lock: Permission denied").
+fn instance_dir() -> PathBuf {
+    let in_target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("postfix-lab");
+    if searchable_by_others(&in_target) {
+        return in_target;
+    }
+    // One folder per build tree (FNV-1a of its path), so two clones do not share queues.
+    let h = env!("CARGO_TARGET_TMPDIR").bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+    PathBuf::from("/tmp").join(format!("mailsleuth-postfix-lab-{h:016x}"))
+}
+
+/// Every existing ancestor of `path` has the search (x) bit for others.
+fn searchable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.ancestors()
+        .skip(1)
+        .filter_map(|a| std::fs::metadata(a).ok())
+        .all(|m| m.permissions().mode() & 0o001 != 0)
 }
 
 impl Drop for Lab {
     fn drop(&mut self) {
         let _cycle = LIFECYCLE.lock().unwrap_or_else(|e| e.into_inner());
+        drop(self.instance.take());
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
         // SIGTERM the master (it stops its children), then reap our child.
         let pidfile = self.dir.join("pf/spool/pid/master.pid");
         if let Ok(p) = std::fs::read_to_string(&pidfile) {
