@@ -41,6 +41,11 @@ fn nonexistent_domain() {
     let (code, doc) = diagnose_json(&["x@nowhere.example"]);
     assert_eq!(top_cause(&doc), "domain.nxdomain", "{doc:#}");
     assert_eq!(code, Some(1));
+    // Its missing SPF and DMARC follow from the domain not existing: no cause of their
+    // own (whose fix would be "publish SPF" at a domain that is not there), still listed.
+    let ids: Vec<&str> = doc["causes"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["domain-missing"], "{doc:#}");
+    assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["id"] == "spf.none"), "{doc:#}");
 }
 
 #[test]

@@ -242,6 +242,22 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
     if out.iter().any(|(_, _, c)| c.status == Status::Confirmed) {
         out.retain(|(_, _, c)| !clean_ids.contains(&c.id.as_str()));
     }
+    // A sender domain that does not exist has no SPF, DMARC or DKIM records either: those
+    // findings follow from it and share its fix (register the domain or send from another),
+    // so they rank as no cause of their own unless the reply names one; they stay listed.
+    if findings.iter().any(|f| f.id == "domain.nxdomain") {
+        out.retain(|(_, _, c)| {
+            let follows = FOLLOWS_FROM_NXDOMAIN.contains(&c.id.as_str()) && c.status == Status::Likely;
+            if follows {
+                for (i, f) in findings.iter().enumerate() {
+                    if c.finding.as_ref() == Some(f) || c.related.contains(f) {
+                        consumed[i] = false;
+                    }
+                }
+            }
+            !follows
+        });
+    }
     out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut ranked: Vec<Cause> = out.into_iter().map(|(_, _, c)| c).collect();
     for (i, c) in ranked.iter_mut().enumerate() {
@@ -251,6 +267,9 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
     let rest = findings.into_iter().enumerate().filter(|(i, f)| !consumed[*i] && f.severity != Severity::Unknown).map(|(_, f)| f).collect();
     (ranked, rest, unchecked)
 }
+
+/// Causes whose evidence is only the absence of records at the sender domain.
+const FOLLOWS_FROM_NXDOMAIN: &[&str] = &["auth-missing", "dkim-fail", "dmarc-fail"];
 
 /// The reply names a cause the checks here show otherwise: say what differs, honestly.
 fn contradiction_hint(ctx: &Context) -> String {

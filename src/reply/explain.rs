@@ -260,12 +260,21 @@ pub fn explain_with_stage(reply: Reply, stage_hint: Option<Stage>) -> Explanatio
         sender_side,
         rule,
         note: rule.and_then(vendor::note),
-        blames: cause.blames(),
+        blames: blames_of(cause, raw),
         checks: cause.checks(),
         sender_hint,
         next_commands,
         reply,
     }
+}
+
+/// Which identity the reply blames: the cause's, except where the words name the envelope
+/// ("Sender address rejected: not owned by user" is Postfix checking MAIL FROM against the login).
+fn blames_of(cause: Cause, raw: &str) -> &'static [Identity] {
+    if cause == Cause::SendAsDenied && raw.to_ascii_lowercase().contains("sender address rejected") {
+        return &[Identity::EnvelopeSender, Identity::Login];
+    }
+    cause.blames()
 }
 
 impl Explanation {
@@ -351,6 +360,18 @@ mod tests {
         assert_eq!(x.vendor, Some("Gmail"));
         assert_eq!(x.blames, &[Identity::FromHeader]);
         assert!(x.next_commands.iter().any(|c| c == "mailsleuth dmarc shop.example"));
+    }
+
+    #[test]
+    fn login_map_blames_the_envelope_sender() {
+        // Postfix's smtpd_sender_login_maps checks MAIL FROM, not the From header.
+        let x = explain("553 5.7.1 <a@b.example>: Sender address rejected: not owned by user bob");
+        assert_eq!(x.cause, Cause::SendAsDenied);
+        assert_eq!(x.blames, &[Identity::EnvelopeSender, Identity::Login]);
+        // Microsoft's SendAsDenied is about the From address the mailbox may use.
+        let x = explain("550 5.7.60 SMTP; Client does not have permissions to send as this sender");
+        assert_eq!(x.cause, Cause::SendAsDenied);
+        assert_eq!(x.blames, &[Identity::FromHeader, Identity::Login]);
     }
 
     #[test]
