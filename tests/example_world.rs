@@ -85,3 +85,30 @@ fn host_report_evaluates_spf_for_the_helo_name() {
     // bounces.sendwave.example includes the ESP's ranges, which hold 198.51.100.25.
     assert!(ids.contains(&"spf.helo-pass"), "{ids:?}");
 }
+
+#[test]
+fn blocklists_the_offline_world_does_not_serve_are_not_called_clean() {
+    // The example world serves no blocklist zone: every list query would be NXDOMAIN by
+    // construction, which is no "not listed". They are skipped, and say why; a replay of
+    // the run says the same.
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("b.json");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--zones", "examples/world/zones", "--json", "diagnose", "billing@shop.example", "--ip", "198.51.100.25"];
+        args.extend_from_slice(extra);
+        let o = Command::new(env!("CARGO_BIN_EXE_mailsleuth")).args(&args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    };
+    let doc = run(&["--record", bundle.to_str().unwrap()]);
+    let ids: Vec<&str> = doc["findings"].as_array().unwrap().iter().filter_map(|f| f["id"].as_str()).collect();
+    assert!(!ids.contains(&"host.not-listed"), "{ids:?}");
+    let skipped = doc["findings"].as_array().unwrap().iter().find(|f| f["id"] == "host.dnsbl-skipped").expect("host.dnsbl-skipped");
+    assert!(skipped["evidence"].to_string().contains("zen.spamhaus.org): the offline world (--zones) does not serve"), "{skipped:#}");
+    let o = Command::new(env!("CARGO_BIN_EXE_mailsleuth"))
+        .args(["--json", "diagnose", "--replay", bundle.to_str().unwrap()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let replayed: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(replayed["findings"], doc["findings"]);
+}

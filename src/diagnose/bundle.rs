@@ -47,6 +47,9 @@ pub struct Bundle {
     pub smtp_findings: Vec<Finding>,
     /// Where the recorded answers came from.
     pub dns_source: String,
+    /// The zones of the offline world the run used (`--zones`); absent for real DNS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_zones: Option<Vec<String>>,
     pub dns: Vec<RecordedAnswer>,
 }
 
@@ -73,6 +76,7 @@ impl Bundle {
             smtp_transcript: diagnosis.smtp_transcript.clone(),
             smtp_findings: diagnosis.smtp_findings.clone(),
             dns_source: diagnosis.dns_source.clone(),
+            offline_zones: ctx.resolver.offline_zones().map(<[String]>::to_vec),
             dns: ctx.resolver.recording(),
         }
     }
@@ -99,7 +103,7 @@ impl Bundle {
     pub fn replay_context(&self) -> Context {
         let i = &self.inputs;
         Context {
-            resolver: Resolver::replay(self.dns.clone(), self.dns_source.clone()),
+            resolver: Resolver::replay_of(self.dns.clone(), self.dns_source.clone(), self.offline_zones.clone()),
             sender_raw: i.sender.clone(),
             sender: crate::address::parse_input(&i.sender).ok(),
             ip: i.ip,

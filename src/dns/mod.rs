@@ -100,6 +100,9 @@ struct Inner {
     created: Instant,
     /// Upper bound on one query, whatever the backend does.
     deadline: Duration,
+    /// In an offline world (`--zones`, or a replay of one): the zones it serves. Every other
+    /// name is NXDOMAIN by construction, which says nothing about the real DNS.
+    offline_zones: Option<Vec<String>>,
 }
 
 /// The one resolver type. Cheap to clone; clones share cache and log.
@@ -116,6 +119,10 @@ impl std::fmt::Debug for Resolver {
 
 impl Resolver {
     fn with_backend(backend: Backend, deadline: Duration) -> Self {
+        Self::build(backend, deadline, None)
+    }
+
+    fn build(backend: Backend, deadline: Duration, offline_zones: Option<Vec<String>>) -> Self {
         Resolver {
             inner: Arc::new(Inner {
                 backend,
@@ -124,6 +131,7 @@ impl Resolver {
                 cache_hits: Default::default(),
                 created: Instant::now(),
                 deadline,
+                offline_zones,
             }),
         }
     }
@@ -144,7 +152,18 @@ impl Resolver {
         let cfg = DnsConfig { servers: vec![world.addr()], ..cfg.clone() };
         let mut backend = hickory::HickoryBackend::new(&cfg)?;
         backend.set_label(world.describe());
-        Ok(Self::with_backend(Backend::Hickory(backend), Self::overall_deadline(&cfg)))
+        Ok(Self::build(Backend::Hickory(backend), Self::overall_deadline(&cfg), Some(world.apexes().to_vec())))
+    }
+
+    /// The zones of the offline world answers come from (None: the real DNS, or an overlay).
+    pub fn offline_zones(&self) -> Option<&[String]> {
+        self.inner.offline_zones.as_deref()
+    }
+
+    /// In an offline world, whether it serves `name`; None when answers come from real DNS.
+    pub fn offline_serves(&self, name: &str) -> Option<bool> {
+        let n = normalize(name);
+        self.offline_zones().map(|zones| zones.iter().any(|apex| is_at_or_under(&n, apex)))
     }
 
     /// What-if: the world's zones override, every other name goes to the normal resolver.
@@ -162,8 +181,13 @@ impl Resolver {
 
     /// Answers recorded by an earlier run; `source` is where that run's answers came from.
     pub fn replay(recorded: Vec<RecordedAnswer>, source: String) -> Self {
+        Self::replay_of(recorded, source, None)
+    }
+
+    /// A replay of a run in an offline world serving `offline_zones`.
+    pub fn replay_of(recorded: Vec<RecordedAnswer>, source: String, offline_zones: Option<Vec<String>>) -> Self {
         let answers = recorded.into_iter().map(|r| ((normalize(&r.answer.name), r.answer.rtype), r)).collect();
-        Self::with_backend(Backend::Replay { answers, source }, Duration::from_secs(5))
+        Self::build(Backend::Replay { answers, source }, Duration::from_secs(5), offline_zones)
     }
 
     /// Answers from an in-memory table.

@@ -79,6 +79,9 @@ async fn ask(resolver: &Resolver, list: &ListDef, key: String, identity: Option<
     if let Some(why) = crate::dns::invalid_name(&query) {
         return base(Status::Unchecked { why: format!("cannot ask {query}: {why}") }, String::new());
     }
+    if let Some(why) = offline_unserved(resolver, list) {
+        return base(Status::Skipped { why }, String::new());
+    }
     let a = resolver.query(&query, RType::A).await;
     let status = match a.outcome {
         Outcome::NxDomain | Outcome::NoData => Status::NotListed,
@@ -158,6 +161,13 @@ pub async fn check_ip(resolver: &Resolver, ip: IpAddr, lists: &[ListDef]) -> Vec
         }
     });
     join_all(futs).await
+}
+
+/// In an offline world that does not serve the list's zone, its NXDOMAIN would read as
+/// "not listed" while nothing was asked: the list is skipped, and says why.
+fn offline_unserved(resolver: &Resolver, list: &ListDef) -> Option<String> {
+    (resolver.offline_serves(&list.zone) == Some(false))
+        .then(|| format!("{} ({}): the offline world (--zones) does not serve this list's zone", list.name, list.zone))
 }
 
 /// Ask every domain list about the registrable domain of each (identity, name), concurrently.
