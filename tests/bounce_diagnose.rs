@@ -63,3 +63,16 @@ fn diagnose_event_takes_the_sender_the_reply_names() {
     let notes = v["notes"].to_string();
     assert!(notes.contains("bounce+a1b2c3@mg.shop.example"), "{notes}");
 }
+
+#[test]
+fn bounce_of_one_file_suggests_diagnose_on_that_file() {
+    // The bounce holds the sender, the reply and the IP: the next command is diagnose on
+    // it, not a template with --ip IP and a reply cut mid-word.
+    let out = Command::new(env!("CARGO_BIN_EXE_mailsleuth"))
+        .args(["--color", "never", "bounce", "examples/world/bounces/shop-gmail-5.7.26.eml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("next: mailsleuth diagnose --bounce 'examples/world/bounces/shop-gmail-5.7.26.eml'\n"), "{text}");
+}

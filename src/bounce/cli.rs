@@ -237,8 +237,8 @@ pub fn render_item(it: &Item, s: Style, all: bool) -> String {
             }
             if x.sender_side {
                 out.push_str(&format!("    {}\n", x.cause_summary));
-                if let Some(c) = x.next_commands.first() {
-                    out.push_str(&format!("    next: {}\n", s.cyan(c)));
+                if let Some(c) = next_command(&it.source, x.next_commands.first()) {
+                    out.push_str(&format!("    next: {}\n", s.cyan(&c)));
                 }
             }
         }
@@ -253,8 +253,8 @@ pub fn render_item(it: &Item, s: Style, all: bool) -> String {
             }
             if let Some(x) = e.explanation.as_ref().filter(|x| x.sender_side) {
                 out.push_str(&format!("    {}\n", x.cause_summary));
-                if let Some(c) = x.next_commands.first() {
-                    out.push_str(&format!("    next: {}\n", s.cyan(c)));
+                if let Some(c) = next_command(&it.source, x.next_commands.first()) {
+                    out.push_str(&format!("    next: {}\n", s.cyan(&c)));
                 }
             }
         }
@@ -262,4 +262,15 @@ pub fn render_item(it: &Item, s: Style, all: bool) -> String {
         out.push_str(&format!("{} {}\n", s.bold(&it.source), s.dim(it.error.as_deref().unwrap_or("no result"))));
     }
     out
+}
+
+/// The command to run next: for a bounce or event in a file of its own, `diagnose --bounce`
+/// on that file (it takes the sender, the reply and the sending IP from it); otherwise the
+/// explanation's first command.
+fn next_command(source: &str, explained: Option<&String>) -> Option<String> {
+    let path = std::path::Path::new(source);
+    if source != "-" && path.is_file() {
+        return Some(format!("mailsleuth diagnose --bounce '{}'", source.replace('\'', r"'\''")));
+    }
+    explained.cloned()
 }

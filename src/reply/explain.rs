@@ -319,10 +319,15 @@ fn next_commands(cause: Cause, reply: &Reply, hint: Option<&str>) -> Vec<String>
     if let Some(i) = proper.find(" (in reply to") {
         proper.truncate(i);
     }
-    let short = parse::bounded(&proper, 200);
-    let mut out = vec![format!("mailsleuth diagnose {sender} --ip IP --reply {}", shell_quote(short.trim()))];
+    // At most 200 bytes, cut at a word boundary.
+    let mut short = parse::bounded(&proper, 200);
+    if short.len() < proper.len() {
+        short = short.rsplit_once(' ').map_or(short, |(head, _)| head);
+    }
+    let ip = parse::sending_ip_in_text(raw).map_or_else(|| "IP".to_string(), |ip| ip.to_string());
+    let mut out = vec![format!("mailsleuth diagnose {sender} --ip {ip} --reply {}", shell_quote(short.trim()))];
     match cause {
-        Cause::Spf => out.push(format!("mailsleuth spf {domain} --ip IP")),
+        Cause::Spf => out.push(format!("mailsleuth spf {domain} --ip {ip}")),
         Cause::Dkim => out.push(format!("mailsleuth dkim {domain}")),
         Cause::Dmarc | Cause::Authentication => {
             out.push(format!("mailsleuth dmarc {domain}"));
@@ -372,6 +377,17 @@ mod tests {
         let x = explain("550 5.7.60 SMTP; Client does not have permissions to send as this sender");
         assert_eq!(x.cause, Cause::SendAsDenied);
         assert_eq!(x.blames, &[Identity::FromHeader, Identity::Login]);
+    }
+
+    #[test]
+    fn next_command_carries_the_ip_and_whole_words() {
+        let long = format!("550 5.7.26 The MAIL FROM domain [shop.example] fails to pass SPF checks with the ip: [198.51.100.25]. {}", "To protect our users from spam the message has been blocked. ".repeat(4));
+        let x = explain(&long);
+        let first = &x.next_commands[0];
+        assert!(first.starts_with("mailsleuth diagnose SENDER --ip 198.51.100.25 --reply '550 5.7.26 The MAIL FROM"), "{first}");
+        // Cut at a word boundary, within 200 bytes of reply text.
+        assert!(first.ends_with(" the'") || first.ends_with(" blocked.'") || first.ends_with(" spam'"), "{first}");
+        assert!(x.next_commands.contains(&"mailsleuth spf shop.example --ip 198.51.100.25".to_string()), "{:?}", x.next_commands);
     }
 
     #[test]

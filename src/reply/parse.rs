@@ -151,6 +151,32 @@ pub fn parse(input: &str) -> Reply {
     Reply { code, enhanced, text: parts.join(" "), raw: input.to_string() }
 }
 
+/// The sending IP named in a rejection text, as receivers often write it:
+/// Gmail "with the ip: [198.51.100.25]", Microsoft "[198.51.100.25]" after "sending IP",
+/// Spamhaus-style "Client host [198.51.100.25] blocked". Returns the first public-looking
+/// candidate that follows an IP-ish keyword.
+pub fn sending_ip_in_text(text: &str) -> Option<std::net::IpAddr> {
+    let lower = text.to_ascii_lowercase();
+    const KEYS: [&str; 7] = ["ip:", "ip address", "sending ip", "client host", "client ip", "connecting ip", "ip ["];
+    for key in KEYS {
+        let mut from = 0;
+        while let Some(pos) = lower[from..].find(key) {
+            let start = from + pos + key.len();
+            if let Some(ip) = first_ip(&text[start..(start + 64).min(text.len())]) {
+                return Some(ip);
+            }
+            from = start;
+        }
+    }
+    None
+}
+
+fn first_ip(s: &str) -> Option<std::net::IpAddr> {
+    s.split(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':'))
+        .filter(|t| t.len() >= 3)
+        .find_map(|t| t.trim_matches(|c| c == '.' || c == ':').parse::<std::net::IpAddr>().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
