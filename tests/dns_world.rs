@@ -221,3 +221,25 @@ async fn cname_loop_is_a_failure_not_nodata() {
     let plain = r.query("mx.faults.example", RType::Mx).await;
     assert_eq!(plain.outcome, Outcome::NoData, "{plain:?}");
 }
+
+/// hickory-resolver does not say which of several servers answered (and may ask two at
+/// once): with one server the log names it, with several it says "one of" them.
+#[tokio::test]
+async fn the_log_names_the_answering_server() {
+    let (w1, w2) = (World::start(fixtures()).await.unwrap(), World::start(fixtures()).await.unwrap());
+    let one = Resolver::new(&DnsConfig { servers: vec![w2.addr()], ..quick() }).unwrap();
+    assert_eq!(one.query("faults.example", RType::Mx).await.server, w2.addr().to_string());
+    let both = Resolver::new(&DnsConfig { servers: vec![w1.addr(), w2.addr()], ..quick() }).unwrap();
+    let want = format!("one of {}, {}", w1.addr(), w2.addr());
+    assert_eq!(both.query("faults.example", RType::Mx).await.server, want);
+    for w in [&w1, &w2] {
+        w.inject("slow.faults.example", None, Fault::NoAnswer);
+    }
+    let slow = both.query("slow.faults.example", RType::A).await;
+    assert_eq!((slow.outcome, slow.server.as_str()), (Outcome::Timeout, want.as_str()));
+    assert_eq!(both.log().iter().map(|e| e.server.as_str()).collect::<Vec<_>>(), [want.as_str(), want.as_str()]);
+    // What-if: overlay names from the overlay's server, the rest from the normal one.
+    let overlay = Resolver::overlay(&w1, &DnsConfig { servers: vec![w2.addr()], ..quick() }).unwrap();
+    assert_eq!(overlay.query("faults.example", RType::Mx).await.server, w1.addr().to_string());
+    assert_eq!(overlay.query("elsewhere.example", RType::A).await.server, w2.addr().to_string());
+}
