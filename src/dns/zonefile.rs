@@ -77,25 +77,26 @@ pub fn load_file(path: &Path) -> Result<LoadedZone, ZoneError> {
     }
     let text = String::from_utf8(raw)
         .map_err(|_| ZoneError::Parse { path: path.to_path_buf(), message: "not a zone file (not UTF-8 text)".into() })?;
-    if !entries(&text).iter().any(|e| e.content) {
+    if !text.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with(';')) {
         return Err(ZoneError::NoZone { path: path.to_path_buf() });
     }
     parse_zone(&text, path)
 }
 
 /// One entry of zone text: a line, or several joined by parentheses or a quoted string.
-#[derive(Debug, Clone, Copy)]
+/// (u32: zone text is at most 16 MiB, and the list stays small beside it.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     /// 1-based line where it starts.
-    line: usize,
-    /// Byte offset just past the entry (its line end included).
-    end: usize,
-    /// Holds something besides blanks and comments.
-    content: bool,
+    line: u32,
+    /// Byte offsets: where it starts, and just past its line end.
+    start: u32,
+    end: u32,
 }
 
 /// Split zone text into entries, as hickory's lexer sees them: a line end inside
 /// parentheses or quotes does not end an entry; `;` starts a comment outside quotes.
+/// Blank and comment-only lines are left out (they cannot fail).
 fn entries(text: &str) -> Vec<Entry> {
     let b = text.as_bytes();
     let mut out = Vec::new();
@@ -108,7 +109,9 @@ fn entries(text: &str) -> Vec<Entry> {
             line += 1;
             comment = false;
             if depth == 0 && !quoted {
-                out.push(Entry { line: start_line, end: i + 1, content });
+                if content {
+                    out.push(Entry { line: start_line as u32, start: start as u32, end: i as u32 + 1 });
+                }
                 (start, start_line, content) = (i + 1, line, false);
             }
         } else if comment {
@@ -131,8 +134,8 @@ fn entries(text: &str) -> Vec<Entry> {
         }
         i += 1;
     }
-    if start < b.len() {
-        out.push(Entry { line: start_line, end: b.len(), content });
+    if start < b.len() && content {
+        out.push(Entry { line: start_line as u32, start: start as u32, end: b.len() as u32 });
     }
     out
 }
@@ -198,9 +201,8 @@ fn located(original: &str, text: &str, path: &Path, origin: Option<Name>, e: &Pa
     let message = parse_message(e);
     let parse = |t: &str| Parser::new(t, Some(path.to_path_buf()), origin.clone()).parse().is_ok();
     let all = entries(text);
-    let start = |k: usize| if k == 0 { 0 } else { all[k - 1].end };
     // Prefix of the first `k` entries.
-    let parses = |k: usize| parse(&text[..start(k)]);
+    let parses = |k: usize| parse(&text[..if k == 0 { 0 } else { all[k - 1].end as usize }]);
     // No entry to blame when even nothing fails (no origin at all).
     if all.is_empty() || !parses(0) {
         return message;
@@ -227,9 +229,9 @@ fn located(original: &str, text: &str, path: &Path, origin: Option<Name>, e: &Pa
     };
     let bad = bad + 1;
     let entry = all[bad - 1];
-    let shown = original.lines().nth(entry.line - 1).unwrap_or("").trim();
+    let shown = original.lines().nth(entry.line as usize - 1).unwrap_or("").trim();
     let shown: String = if shown.chars().count() > 60 { shown.chars().take(57).collect::<String>() + "..." } else { shown.to_string() };
-    let first = !all[..bad - 1].iter().any(|e| e.content);
+    let first = bad == 1;
     let named_as_zone = matches!(path.extension().and_then(|x| x.to_str()), Some("zone") | Some("db"));
     if first && !named_as_zone {
         // The very first entry of a file not named as a zone: most likely not a zone file.
@@ -245,16 +247,16 @@ fn located(original: &str, text: &str, path: &Path, origin: Option<Name>, e: &Pa
 /// same with fewer entries.
 fn chunk_candidate(text: &str, all: &[Entry], parse: &dyn Fn(&str) -> bool) -> Option<usize> {
     const CHUNK: usize = 64;
-    let start = |k: usize| if k == 0 { 0 } else { all[k - 1].end };
     let (mut origin_line, mut ttl_line) = ("", "$TTL 86400");
     let mut k = 0;
     while k < all.len() {
         let header = format!("{origin_line}\n{ttl_line}\n");
         let mut end = (k + CHUNK).min(all.len());
-        while end < all.len() && !(all[end].content && !text[start(end)..].starts_with([' ', '\t'])) {
+        while end < all.len() && text[all[end].start as usize..].starts_with([' ', '\t']) {
             end += 1;
         }
-        let chunk = |upto: usize| format!("{header}{}", &text[start(k)..start(upto)]);
+        let from = all[k].start as usize;
+        let chunk = |upto: usize| format!("{header}{}", if upto == k { "" } else { &text[from..all[upto - 1].end as usize] });
         if !parse(&chunk(end)) {
             // The header alone parses (its lines did before): bisect for the first failing prefix.
             let (mut ok, mut bad) = (k, end);
@@ -269,7 +271,7 @@ fn chunk_candidate(text: &str, all: &[Entry], parse: &dyn Fn(&str) -> bool) -> O
             return Some(bad - 1);
         }
         for j in k..end {
-            let line = text[start(j)..all[j].end].trim_end();
+            let line = text[all[j].start as usize..all[j].end as usize].trim_end();
             let upper = line.get(..7).unwrap_or(line).to_ascii_uppercase();
             if upper.starts_with("$ORIGIN") {
                 origin_line = line;
@@ -342,10 +344,10 @@ mod tests {
     fn entries_span_parentheses_and_quotes() {
         let text = "; head\n@ SOA ns hm (\n 1 2 3 ; a ( comment\n 4 5 )\nt TXT \"a\nb\" \"c;d\"\nx A 192.0.2.1";
         let e = entries(text);
-        let lines: Vec<(usize, bool)> = e.iter().map(|e| (e.line, e.content)).collect();
-        assert_eq!(lines, [(1, false), (2, true), (5, true), (7, true)]);
-        assert_eq!(e.last().unwrap().end, text.len());
-        assert_eq!(&text[e[1].end..e[2].end], "t TXT \"a\nb\" \"c;d\"\n");
+        assert_eq!(e.iter().map(|e| e.line).collect::<Vec<_>>(), [2, 5, 7]);
+        assert_eq!(e[2].end as usize, text.len());
+        assert_eq!(&text[e[1].start as usize..e[1].end as usize], "t TXT \"a\nb\" \"c;d\"\n");
+        assert_eq!(&text[e[0].start as usize..e[0].start as usize + 5], "@ SOA");
     }
 
     #[test]
