@@ -172,7 +172,31 @@ pub fn parse_zone(text: &str, path: &Path) -> Result<LoadedZone, ZoneError> {
         set.insert(Record::from_rdata(origin.clone(), 300, RData::SOA(soa)), 1);
         records.insert(soa_key, set);
     }
+    cname_alone(&records).map_err(parse_err)?;
     Ok(LoadedZone { origin, records, path: path.to_path_buf() })
+}
+
+/// A CNAME must be the only record at its name (RFC 1034 §3.6.2); the server would refuse
+/// the zone with a message that does not say why. Keys are ordered by name first, so each
+/// name's types are adjacent: one pass.
+fn cname_alone(records: &BTreeMap<RrKey, RecordSet>) -> Result<(), String> {
+    let keys: Vec<&RrKey> = records.keys().collect();
+    for group in keys.chunk_by(|a, b| a.name == b.name) {
+        if group.len() < 2 || !group.iter().any(|k| k.record_type == RecordType::CNAME) {
+            continue;
+        }
+        let others: Vec<String> = group
+            .iter()
+            .filter(|k| k.record_type != RecordType::CNAME)
+            .map(|k| if k.record_type == RecordType::Unknown(99) { "SPF".to_string() } else { k.record_type.to_string() })
+            .collect();
+        return Err(format!(
+            "{} has a CNAME and other records ({}): a CNAME must be alone at its name (RFC 1034 §3.6.2)",
+            super::normalize(&group[0].name.to_string()),
+            others.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// hickory's message for a parse error, without its wrapping ("proto error: ") and the
@@ -389,6 +413,16 @@ mod tests {
         // The file name gives no origin and there is no $ORIGIN: no line to blame.
         assert_eq!(error("www.x.example. 300 IN A 192.0.2.1\n", "a..b.zone"), "a..b.zone: no $ORIGIN, and the file name does not name a zone (write $ORIGIN or name the file ORIGIN.zone)");
         assert_eq!(error("@ IN A 192.0.2.1\n$include /etc/passwd\n", "x.example.zone"), "x.example.zone: line 2: $INCLUDE is not supported");
+    }
+
+    #[test]
+    fn a_cname_beside_other_records_is_named() {
+        let e = error("$TTL 300\nwww IN CNAME y.example.\nwww IN A 192.0.2.1\nwww IN MX 10 mx\n", "x.example.zone");
+        assert_eq!(e, "x.example.zone: www.x.example has a CNAME and other records (A, MX): a CNAME must be alone at its name (RFC 1034 §3.6.2)");
+        // At the apex it meets the SOA (added when missing).
+        let e = error("$TTL 300\n@ IN CNAME y.example.\n", "x.example.zone");
+        assert_eq!(e, "x.example.zone: x.example has a CNAME and other records (SOA): a CNAME must be alone at its name (RFC 1034 §3.6.2)");
+        assert!(parse_zone("$TTL 300\nwww IN CNAME y.example.\nmail IN A 192.0.2.1\n", Path::new("x.example.zone")).is_ok());
     }
 
     #[test]
