@@ -243,3 +243,16 @@ async fn the_log_names_the_answering_server() {
     assert_eq!(overlay.query("faults.example", RType::Mx).await.server, w1.addr().to_string());
     assert_eq!(overlay.query("elsewhere.example", RType::A).await.server, w2.addr().to_string());
 }
+
+/// A zone the server refuses (built by hand: the loader refuses a CNAME beside other
+/// records itself) is named by its file.
+#[tokio::test]
+async fn a_zone_the_server_refuses_names_its_file() {
+    use hickory_proto::rr::{rdata::CNAME, Name, RData, Record, RecordSet, RecordType, RrKey};
+    let mut zone = mailsleuth::dns::zonefile::parse_zone("$TTL 300\n@ IN A 192.0.2.1\n", Path::new("x.example.zone")).unwrap();
+    let apex = zone.origin.clone();
+    let cname = Record::from_rdata(apex.clone(), 300, RData::CNAME(CNAME(Name::from_ascii("y.example.").unwrap())));
+    zone.records.insert(RrKey::new(apex.clone().into(), RecordType::CNAME), RecordSet::from(cname));
+    let err = World::serve(vec![zone], "127.0.0.1:0".parse().unwrap()).await.err().expect("refused").to_string();
+    assert!(err.starts_with("x.example.zone: zone x.example.: "), "{err}");
+}
