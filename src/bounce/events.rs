@@ -37,9 +37,11 @@ pub fn looks_like_json(raw: &[u8]) -> bool {
 }
 
 /// Parse an event document (one event, an array of events, an SNS envelope, a Mailgun
-/// events page).
+/// events page). Input that only starts like JSON (`[package]`) is said to be neither a
+/// message nor an event document.
 pub fn parse(raw: &[u8]) -> Result<Vec<Event>, String> {
-    let v: Value = serde_json::from_slice(raw).map_err(|e| format!("not valid JSON: {e}"))?;
+    let v: Value = serde_json::from_slice(raw)
+        .map_err(|e| format!("neither a bounce message nor an ESP event JSON (not valid JSON: {e})"))?;
     let mut out = Vec::new();
     collect(&v, &mut out, 0);
     if out.is_empty() {

@@ -31,11 +31,16 @@ pub struct BounceFacts {
 }
 
 /// Read one bounce message, or an ESP event JSON file (detected by content), for
-/// `diagnose --bounce`. The first failure that is not a success is used.
+/// `diagnose --bounce`. The first failure that is not a success is used. Errors name the
+/// path once: `PATH: what is wrong`.
 pub fn read_for_diagnosis(path: &Path) -> Result<BounceFacts, String> {
     let raw = input::read_bounded(path)?;
-    if events::looks_like_json(&raw) {
-        let evs = events::parse(&raw)?;
+    facts_of(&raw).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn facts_of(raw: &[u8]) -> Result<BounceFacts, String> {
+    if events::looks_like_json(raw) {
+        let evs = events::parse(raw)?;
         let e = evs.into_iter().next().ok_or("the JSON holds no bounce event")?;
         return Ok(BounceFacts {
             sender: e.sender,
@@ -47,7 +52,7 @@ pub fn read_for_diagnosis(path: &Path) -> Result<BounceFacts, String> {
             source: format!("event:{}", e.provider),
         });
     }
-    let b = parse_message(&raw).map_err(|e| e.to_string())?;
+    let b = parse_message(raw).map_err(|e| e.to_string())?;
     let f = b
         .failures
         .iter()

@@ -37,7 +37,8 @@ impl Request {
         let mut from_header = None;
         let mut dkim = Vec::new();
         if let Some(path) = &self.bounce {
-            let b = crate::bounce::read_for_diagnosis(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            // The reader's errors name the path already.
+            let b = crate::bounce::read_for_diagnosis(path)?;
             if reply.is_none() && b.reply.is_some() {
                 reply = b.reply;
                 notes.push(format!("reply taken from the bounce {}", path.display()));

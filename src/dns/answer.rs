@@ -219,7 +219,9 @@ pub struct Answer {
     /// Smallest TTL of the answer records, or the negative TTL.
     pub ttl: Option<u32>,
     pub elapsed_ms: f64,
-    /// The server(s) that answered, as far as the backend knows.
+    /// The server that answered (`IP:PORT`) when one was configured; with several,
+    /// `one of A, B` (hickory-resolver does not say which answered); "in-memory records"
+    /// for a static table.
     pub server: String,
     /// For failures: what went wrong, in words.
     pub error: Option<String>,

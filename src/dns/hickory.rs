@@ -15,6 +15,9 @@ use super::{Answer, DnsConfig, DnsSetupError, Outcome, RType, Rec};
 pub(super) struct HickoryBackend {
     resolver: TokioResolver,
     servers: String,
+    /// Who answered, for the log: the server when there is one; with several, "one of"
+    /// them (hickory-resolver does not report which one answered, and may ask two at once).
+    answered_by: String,
     /// The same servers, for the hand-made AD-bit query (ad_bit.rs).
     addrs: Vec<SocketAddr>,
     timeout: std::time::Duration,
@@ -131,7 +134,8 @@ impl HickoryBackend {
             .with_options(opts)
             .build()
             .map_err(|e| DnsSetupError::Build(e.to_string()))?;
-        Ok(HickoryBackend { resolver, servers, addrs, timeout: cfg.timeout, label: None })
+        let answered_by = if addrs.len() == 1 { servers.clone() } else { format!("one of {servers}") };
+        Ok(HickoryBackend { resolver, servers, answered_by, addrs, timeout: cfg.timeout, label: None })
     }
 
     pub(super) fn set_label(&mut self, label: String) {
@@ -142,10 +146,15 @@ impl HickoryBackend {
         self.label.clone().unwrap_or_else(|| self.servers.clone())
     }
 
+    /// The server named in the query log (see `answered_by`).
+    pub(super) fn answered_by(&self) -> &str {
+        &self.answered_by
+    }
+
     pub(super) async fn query(&self, name: &str, rtype: RType) -> Answer {
         let fqdn = match Name::from_ascii(format!("{name}.")) {
             Ok(n) => n,
-            Err(e) => return Answer::failed(name, rtype, Outcome::Error, format!("invalid name: {e}"), &self.servers),
+            Err(e) => return Answer::failed(name, rtype, Outcome::Error, format!("invalid name: {e}"), &self.answered_by),
         };
         let wanted = record_type(rtype);
         if rtype == RType::Ds {
@@ -182,13 +191,13 @@ impl HickoryBackend {
                 if records.is_empty() {
                     if let Some(chain) = cname_loop(name, &cnames) {
                         // What a recursive resolver answers SERVFAIL for: a failure, not NODATA.
-                        let mut a = Answer::failed(name, rtype, Outcome::Error, format!("CNAME loop: {chain}"), &self.servers);
+                        let mut a = Answer::failed(name, rtype, Outcome::Error, format!("CNAME loop: {chain}"), &self.answered_by);
                         a.cnames = cnames;
                         return a;
                     }
                 }
                 let outcome = if records.is_empty() { Outcome::NoData } else { Outcome::Records };
-                Answer::new(name, rtype, outcome, records, cnames, ttl, &self.servers)
+                Answer::new(name, rtype, outcome, records, cnames, ttl, &self.answered_by)
             }
             Err(err) => {
                 // NODATA without an SOA is not what an authoritative server says for an
@@ -199,7 +208,7 @@ impl HickoryBackend {
                 let answer = self.classify(name, rtype, err);
                 if odd {
                     if let Some((chain, cnames)) = self.cname_loop_of(name).await {
-                        let mut a = Answer::failed(name, rtype, Outcome::Error, format!("CNAME loop: {chain}"), &self.servers);
+                        let mut a = Answer::failed(name, rtype, Outcome::Error, format!("CNAME loop: {chain}"), &self.answered_by);
                         a.cnames = cnames;
                         return a;
                     }
@@ -247,7 +256,7 @@ impl HickoryBackend {
             NetError::Timeout => (Outcome::Timeout, Some("no answer before the timeout".to_string()), None),
             other => (Outcome::Error, Some(other.to_string()), None),
         };
-        Answer { error: why, ..Answer::new(name, rtype, outcome, Vec::new(), Vec::new(), ttl, &self.servers) }
+        Answer { error: why, ..Answer::new(name, rtype, outcome, Vec::new(), Vec::new(), ttl, &self.answered_by) }
     }
 }
 

@@ -207,6 +207,18 @@ impl Resolver {
         }
     }
 
+    /// Who answers `name`, as the query log names it.
+    fn answered_by(&self, name: &str) -> String {
+        match &self.inner.backend {
+            Backend::Hickory(h) => h.answered_by().to_string(),
+            Backend::Overlay { world, apexes, rest } => {
+                let h = if apexes.iter().any(|apex| is_at_or_under(name, apex)) { world } else { rest };
+                h.answered_by().to_string()
+            }
+            Backend::Static(_) | Backend::Replay { .. } => self.describe(),
+        }
+    }
+
     /// Ask for (name, type). The name may carry a trailing dot and any case.
     /// Never fails: failures are an [`Outcome`].
     pub async fn query(&self, name: &str, rtype: RType) -> Arc<Answer> {
@@ -266,7 +278,7 @@ impl Resolver {
         };
         let mut answer = match tokio::time::timeout(self.inner.deadline, fut).await {
             Ok(a) => a,
-            Err(_) => Answer::failed(&name, rtype, Outcome::Timeout, "overall query deadline passed", &self.describe()),
+            Err(_) => Answer::failed(&name, rtype, Outcome::Timeout, "overall query deadline passed", &self.answered_by(&name)),
         };
         // Round to 0.1 ms: finer digits are noise, and recordings stay readable.
         answer.elapsed_ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;

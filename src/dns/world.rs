@@ -34,8 +34,8 @@ pub enum Fault {
 pub enum WorldError {
     #[error(transparent)]
     Zone(#[from] ZoneError),
-    #[error("zone {origin}: {message}")]
-    Load { origin: String, message: String },
+    #[error("{path}: zone {origin}: {message}")]
+    Load { path: String, origin: String, message: String },
     #[error("cannot listen on loopback: {0}")]
     Bind(std::io::Error),
 }
@@ -162,6 +162,7 @@ impl World {
         let mut has_root = false;
         for zone in zones {
             let origin = zone.origin.clone();
+            let path = zone.path.display().to_string();
             has_root |= origin.is_root();
             apexes.push(zone.apex());
             let handler = InMemoryZoneHandler::<hickory_net::runtime::TokioRuntimeProvider>::new(
@@ -170,7 +171,7 @@ impl World {
                 ZoneType::Primary,
                 AxfrPolicy::Deny,
             )
-            .map_err(|message| WorldError::Load { origin: origin.to_string(), message })?;
+            .map_err(|message| WorldError::Load { path, origin: origin.to_string(), message })?;
             let handlers: Vec<Arc<dyn ZoneHandler>> = vec![Arc::new(handler)];
             catalog.upsert(LowerName::new(&origin), handlers);
         }
@@ -183,7 +184,7 @@ impl World {
                 ZoneType::Primary,
                 AxfrPolicy::Deny,
             )
-            .map_err(|message| WorldError::Load { origin: ".".into(), message })?;
+            .map_err(|message| WorldError::Load { path: "the empty root zone".into(), origin: ".".into(), message })?;
             let handlers: Vec<Arc<dyn ZoneHandler>> = vec![Arc::new(handler)];
             catalog.upsert(LowerName::new(&Name::root()), handlers);
         }
