@@ -151,4 +151,10 @@ fn verify_command_shows_the_spf_verdict_and_trace() {
     assert!(out.contains("SPF: none"), "{out}");
     assert!(!out.contains("for  —") && !out.contains("smtp.mailfrom= ") && !out.contains("smtp.mailfrom=\n"), "{out}");
     assert!(out.contains("names no domain"), "{out}");
+
+    // No --ip and no SPF header: SPF was not evaluated, which is no `spf=none` (no record).
+    std::fs::write(&msg, sample()).unwrap();
+    let (_, out) = run(dir.path(), &msg, &[]);
+    assert!(!out.contains("spf=none"), "{out}");
+    assert!(out.contains("(spf not evaluated: no --ip given and no SPF result in the headers)"), "{out}");
 }

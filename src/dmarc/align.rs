@@ -188,7 +188,7 @@ pub fn evaluate(discovery: &Discovery, spf: Option<(&str, bool)>, dkim_passes: &
     let pass = v.checks.iter().any(|c| c.passed && c.aligned);
     v.result = if pass { DmarcResult::Pass } else { DmarcResult::Fail };
     let applied = v.policy.expect("checked above");
-    let where_found = format!("_dmarc.{} ({})", found.domain, found.via.phrase());
+    let where_found = format!("_dmarc.{} ({})", found.domain, found.via.words());
     let mut evidence: Vec<String> = vec![format!("record at {where_found}: {}", found.record.raw)];
     evidence.extend(v.checks.iter().map(|c| c.explanation.clone()));
     if spf.is_none() {

@@ -131,7 +131,7 @@ pub async fn run(args: DmarcArgs, env: &Env) -> ExitCode {
         println!("{}", style.heading(&format!("DMARC for {domain}")));
         match report.discovery.found() {
             Some(f) => {
-                println!("  record:  _dmarc.{} ({})", f.domain, f.via.phrase());
+                println!("  record:  _dmarc.{} ({})", f.domain, f.via.words());
                 println!("           {}", style.bold(&f.record.raw));
             }
             None => println!("  record:  none found"),

@@ -428,7 +428,13 @@ pub async fn verify(resolver: &Resolver, raw: &[u8], opts: &VerifyOptions) -> Re
     match &spf {
         Some(s) if s.domain.is_empty() => ar.push(format!("spf={} ({}; the header names no domain)", s.result, s.source)),
         Some(s) => ar.push(format!("spf={} ({}) smtp.mailfrom={}", s.result, s.source, s.domain)),
-        None => ar.push("spf=none (no --ip given and no SPF result in the headers)".into()),
+        // Not evaluated is not `none` (RFC 7208 §2.6.1: no SPF record): leave the method
+        // out, with a comment saying why.
+        None => {
+            if let Some(last) = ar.last_mut() {
+                last.push_str(" (spf not evaluated: no --ip given and no SPF result in the headers)");
+            }
+        }
     }
     ar.push(overall.auth_results());
     let arc = arc_summary(raw);

@@ -148,7 +148,7 @@ pub async fn inspect(resolver: &Resolver, domain: &str) -> DomainReport {
                 ),
             }
             .evidence(format!("TXT {:?}", rec.raw))
-            .evidence(format!("found via: {}", found.via.phrase()))
+            .evidence(format!("found via: {}", found.via.words()))
             .evidence(format!("alignment: adkim={}, aspf={}", rec.adkim.as_str(), rec.aspf.as_str()));
             if let Some(e) = from_exists.filter(|_| found.domain != domain && rec.np.is_some()) {
                 f = f.evidence(format!("{domain} {} (np= applies to non-existent subdomains)", if e { "exists" } else { "does not exist" }));
@@ -198,7 +198,7 @@ pub async fn inspect(resolver: &Resolver, domain: &str) -> DomainReport {
     }
     if let Some(w) = &tree_walk {
         let what = match &w.result {
-            Outcome2::Found(f) => format!("the record at _dmarc.{} ({})", f.domain, f.via.phrase()),
+            Outcome2::Found(f) => format!("the record at _dmarc.{} ({})", f.domain, f.via.words()),
             Outcome2::None => "no record".to_string(),
             Outcome2::Multiple { domain, .. } => format!("several records at _dmarc.{domain}"),
             Outcome2::TempError { name, .. } => format!("a DNS failure at {name}"),

@@ -40,6 +40,16 @@ impl Via {
             Via::TreeWalk { psd: false } => "Used Tree Walk",
         }
     }
+
+    /// The same in words, for reports.
+    pub fn words(self) -> &'static str {
+        match self {
+            Via::FromDomain => "the From domain's own record",
+            Via::OrgDomain => "the organizational domain's record (none at the From domain)",
+            Via::TreeWalk { psd: true } => "the DMARCbis tree walk (the domain one level below a public suffix domain)",
+            Via::TreeWalk { psd: false } => "the DMARCbis tree walk",
+        }
+    }
 }
 
 /// One DNS lookup made during discovery.
