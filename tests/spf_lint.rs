@@ -125,3 +125,17 @@ async fn long_proposed_record_is_split() {
     let l = spf::lint(&r, "clean.lint.example", Some("v=spf1 ip4:192.0.2.1 -all")).await;
     absent(&l.findings, "spf.long-string");
 }
+
+#[tokio::test]
+async fn a_record_of_only_fail_all_authorises_no_server() {
+    let (_w, r) = world().await;
+    let l = spf::lint(&r, "clean.lint.example", Some("v=spf1 -all")).await;
+    let f = only(&l.findings, "spf.no-senders");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.title.contains("authorises no server"), "{}", f.title);
+    // A record that lists something, or ends in ~all, or redirects, is not that.
+    for rec in ["v=spf1 ip4:192.0.2.1 -all", "v=spf1 ~all", "v=spf1 redirect=clean.lint.example"] {
+        let l = spf::lint(&r, "clean.lint.example", Some(rec)).await;
+        absent(&l.findings, "spf.no-senders");
+    }
+}

@@ -249,6 +249,15 @@ fn record_findings(r: &Record, n: &Node, is_root: bool, root_domain: &str, f: &m
                     .detail("Neutral gives receivers no signal; once every sending service is listed, use ~all or -all.")
                     .subject(root_domain),
             ),
+            // Nothing before `-all` can match: the domain says it sends no mail (right for a
+            // parked domain, fatal for one that sends).
+            Some(d) if d.qualifier == Qualifier::Fail && r.directives().count() == 1 && r.redirect().is_none() => f.push(
+                Finding::new("spf.no-senders", Severity::Warning, format!("{dom}'s SPF record `{}` authorises no server: every message with this MAIL FROM domain fails SPF", r.text.trim()))
+                    .evidence(ev.clone())
+                    .detail("Correct for a domain that sends no mail (with a null MX); a domain that sends must list its servers and services before -all.")
+                    .fix(Fix::record(dom, "TXT", format!("v=spf1 mx {}", d.text), "If the domain sends mail, replace (add your sending services' include: terms before -all)"))
+                    .subject(root_domain),
+            ),
             None if r.redirect().is_none() => f.push(
                 Finding::new("spf.no-all", Severity::Warning, format!("{dom}'s SPF record has no `all` term: unlisted IPs are neutral"))
                     .evidence(ev.clone())
