@@ -68,7 +68,7 @@ fn markdown_report_for_a_ticket() {
     let md = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1));
     assert!(md.starts_with("## mailsleuth diagnose `billing@shop.example`"), "{md}");
-    assert!(md.contains("### 1. SPF does not authorise"), "{md}");
+    assert!(md.contains("\n### Probable causes, most likely first\n") && md.contains("\n#### 1. SPF does not authorise"), "{md}");
     assert!(md.contains("```\nshop.example. IN TXT \"v=spf1 mx include:_spf.sendwave.example -all\"\n```"), "{md}");
     assert!(!md.contains('\x1b'));
 }

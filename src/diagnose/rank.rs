@@ -85,7 +85,7 @@ fn reply_says(ctx: &Context) -> Option<(Said, String)> {
         return None;
     }
     let codes = [reply.code.map(|c| c.to_string()), reply.enhanced.map(|e| e.to_string())].into_iter().flatten().collect::<Vec<_>>().join(" ");
-    let by = rule.map(|r| format!(", rule {r}")).unwrap_or_default();
+    let by = rule.map(|r| format!(" [reply catalogue: {r}]")).unwrap_or_default();
     Some((said, format!("the reply ({codes}) says: {}{by}", said.summary())))
 }
 

@@ -30,12 +30,15 @@ fn evidence(f: &Finding, out: &mut String) {
 }
 
 fn cause(c: &Cause, out: &mut String) {
-    out.push_str(&format!("### {}. {} (`{}`, {})\n\n", c.rank, c.title, c.id, status(c.status)));
+    out.push_str(&format!("#### {}. {} (`{}`, {})\n\n", c.rank, c.title, c.id, status(c.status)));
     for w in &c.why {
         out.push_str(&format!("- {w}\n"));
     }
     for a in &c.against {
         out.push_str(&format!("- against: {a}\n"));
+    }
+    if let Some(d) = c.finding.as_ref().and_then(|f| f.detail.as_deref()) {
+        out.push_str(&format!("\n{d}\n"));
     }
     if let Some(fix) = &c.fix {
         out.push_str(&format!("\n**Fix.** {}", fix_md(fix)));

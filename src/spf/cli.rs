@@ -145,7 +145,7 @@ fn render(domain: &str, sender: &str, lint: &Lint, ev: Option<&Evaluation>, helo
         if e.result == super::SpfResult::Pass {
             out.push_str(&format!("  matched at: {}\n", e.trace.deciding_path().join(" -> ")));
         }
-        out.push_str(&format!("  {} DNS-querying terms, {} void lookups\n", e.lookups, e.voids));
+        out.push_str(&format!("  {} of 10 DNS lookups, {} of 2 void lookups\n", e.lookups, e.voids));
         if let Some(x) = &e.explanation {
             out.push_str(&format!("  explanation: {x}\n"));
         }
@@ -157,7 +157,7 @@ fn render(domain: &str, sender: &str, lint: &Lint, ev: Option<&Evaluation>, helo
         }
     }
     out.push_str(&format!(
-        "\n{} ({} of 10 lookups on a fail path, {} level{})\n",
+        "\n{} ({} of 10 DNS lookups when nothing matches, {} level{})\n",
         s.heading("Include tree"),
         lint.total_lookups,
         lint.depth,
