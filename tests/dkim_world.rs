@@ -278,6 +278,21 @@ fn dkim_command_takes_selectors_from_a_message() {
     // google holds a key: found among the common ones.
     assert!(findings.iter().any(|f| f["id"] == "dkim.selectors-found" && f["title"].as_str().unwrap().contains("google")), "{findings:#?}");
     assert_eq!(out.status.code(), Some(1));
+    assert!(!findings.iter().any(|f| f["id"] == "dkim.message-other-domain"), "{findings:#?}");
+
+    // Asked about another domain than the message's d=: said so, with the command to run.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailsleuth"))
+        .arg("--zones")
+        .arg(dir.path())
+        .args(["--json", "dkim", "other.example", "--message"])
+        .arg(&msg)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let note = doc["findings"].as_array().unwrap().iter().find(|f| f["id"] == "dkim.message-other-domain").expect("dkim.message-other-domain");
+    assert_eq!(note["severity"], "info");
+    assert_eq!(note["title"], "The message is signed for d=keys.example, not other.example");
+    assert!(note["fix"].to_string().contains("mailsleuth dkim keys.example --message"), "{note:#}");
 }
 
 /// When every selector lookup fails, the summary says "could not check", never "no key found".

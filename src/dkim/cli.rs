@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::{exit, Env};
-use crate::finding::Severity;
+use crate::finding::{Finding, Fix, Severity};
 use crate::render::text::{self, Style};
 
 #[derive(Debug, clap::Args)]
@@ -20,24 +20,44 @@ pub struct DkimArgs {
     pub message: Option<PathBuf>,
 }
 
-/// Selectors named by DKIM-Signature headers of `raw` for `domain`.
-pub fn selectors_in_message(raw: &[u8], domain: &str) -> Vec<String> {
+/// (d=, s=) of every DKIM-Signature header of `raw`, lower case, in order, without repeats.
+fn signatures_in_message(raw: &[u8]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let Some(msg) = mail_auth::AuthenticatedMessage::parse(raw) else { return out };
     for (name, value) in &msg.headers {
         if name.eq_ignore_ascii_case(b"DKIM-Signature") {
             let tags = super::verify::sig_tags(value);
             let get = |k: &str| tags.iter().find(|(n, _)| n == k).map(|(_, v)| v.to_ascii_lowercase());
-            if get("d").as_deref() == Some(domain) {
-                if let Some(s) = get("s") {
-                    if !out.contains(&s) {
-                        out.push(s);
-                    }
+            if let (Some(d), Some(s)) = (get("d"), get("s")) {
+                if !out.contains(&(d.clone(), s.clone())) {
+                    out.push((d, s));
                 }
             }
         }
     }
     out
+}
+
+/// Selectors named by DKIM-Signature headers of `raw` for `domain`.
+pub fn selectors_in_message(raw: &[u8], domain: &str) -> Vec<String> {
+    signatures_in_message(raw).into_iter().filter(|(d, _)| d == domain).map(|(_, s)| s).collect()
+}
+
+/// A message signed only for other domains than the one asked about: say so, rather than
+/// silently probing none of its selectors.
+fn other_domains_finding(raw: &[u8], domain: &str, path: &std::path::Path) -> Option<Finding> {
+    let sigs = signatures_in_message(raw);
+    let mut others: Vec<&str> = sigs.iter().filter(|(d, _)| d != domain).map(|(d, _)| d.as_str()).collect();
+    others.dedup();
+    if others.is_empty() || sigs.iter().any(|(d, _)| d == domain) {
+        return None;
+    }
+    Some(
+        Finding::new("dkim.message-other-domain", Severity::Info, format!("The message is signed for {}, not {domain}", others.iter().map(|d| format!("d={d}")).collect::<Vec<_>>().join(", ")))
+            .evidences(sigs.iter().map(|(d, s)| format!("DKIM-Signature d={d} s={s}")))
+            .detail(format!("Its selectors belong to {}; for DMARC a signature helps {domain} only when its d= aligns with the From domain.", others.join(", ")))
+            .fix(Fix::setting(format!("To check that key: mailsleuth dkim {} --message {}", others[0], path.display()))),
+    )
 }
 
 pub async fn run(args: DkimArgs, env: &Env) -> ExitCode {
@@ -50,9 +70,11 @@ pub async fn run(args: DkimArgs, env: &Env) -> ExitCode {
     // Only --selector limits the probe to what is named; a message's selectors are
     // tried together with the common provider selectors.
     let common = args.selectors.is_empty();
+    let mut notes = Vec::new();
     if let Some(path) = &args.message {
         match crate::dmarc::message::read_message(path) {
             Ok(raw) => {
+                notes.extend(other_domains_finding(&raw, &domain, path));
                 for s in selectors_in_message(&raw, &domain) {
                     if !selectors.contains(&s) {
                         selectors.push(s);
@@ -76,7 +98,8 @@ pub async fn run(args: DkimArgs, env: &Env) -> ExitCode {
             return e.exit_code().into();
         }
     };
-    let (checks, findings) = super::inspect_selectors(&dns.resolver, &domain, &selectors, common).await;
+    let (checks, mut findings) = super::inspect_selectors(&dns.resolver, &domain, &selectors, common).await;
+    findings.extend(notes);
     let tried: Vec<&str> = checks.iter().map(|c| c.selector.as_str()).collect();
     if env.global.json {
         crate::render::json::print(&serde_json::json!({
