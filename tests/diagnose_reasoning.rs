@@ -67,7 +67,7 @@ async fn spf_temperror_is_a_cause_when_dns_otherwise_answers() {
     assert_eq!(top.finding.as_ref().unwrap().id, "spf.temperror");
     // It is still a check that could not complete, and the mail was only deferred.
     assert!(d.unchecked.iter().any(|f| f.id == "spf.temperror"));
-    assert_eq!(d.exit_code(), 3);
+    assert_eq!(d.exit_code(), 3, "{:#?}", d.causes.iter().map(|c| (&c.id, c.status, c.score, &c.why)).collect::<Vec<_>>());
     // spf-fail could not be decided: not "checked clean".
     assert_eq!(cause(&d, "spf-fail").status, Status::Unchecked);
 }
@@ -130,4 +130,27 @@ async fn an_accepted_probe_rules_out_login_and_tls_causes() {
         assert_eq!(cause.status, Status::Contradicted, "{id}");
         assert!(cause.against.iter().any(|a| a.contains("[smtp.accepted]")), "{id}");
     }
+}
+
+/// Regression: a reply that names a blocklist, in an offline world that serves no list
+/// zone. The lists were skipped, not asked: the blocklist cause is not "checked clean"
+/// (PTR findings of the same family are no blocklist check), it ranks first on the reply's
+/// word, and its next step says the lists were not asked, not "give --ip" (the IP was taken
+/// from the reply).
+#[test]
+fn blocklist_reply_with_lists_not_asked_is_not_checked_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.example.zone"), "$ORIGIN t.example.\n$TTL 300\n@ IN MX 10 mx\nmx IN A 192.0.2.10\n@ IN TXT \"v=spf1 mx -all\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailsleuth"))
+        .arg("--zones")
+        .arg(dir.path())
+        .args(["--json", "diagnose", "a@t.example", "--reply", "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let top = &doc["causes"][0];
+    assert_eq!(top["id"], "blocklisted", "{doc:#}");
+    assert!(!top["against"].to_string().contains("found nothing"), "{top:#}");
+    let next = top["next"].as_str().unwrap();
+    assert!(next.starts_with("not checked here: ") && next.contains("host.dnsbl-skipped"), "{next}");
 }

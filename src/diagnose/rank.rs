@@ -165,9 +165,16 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
         }
         // The checks that would confirm it ran and found nothing: a reply that only fits
         // loosely is dropped; one that names it is kept, weakened, with the contradiction shown.
+        // Checks of its family that were not run (e.g. host.dnsbl-skipped: the PTR findings
+        // of the host family are then no sign that the blocklists came back clean).
+        let skipped = findings.iter().find(|f| f.id.ends_with("-skipped") && fams.contains(&f.family()));
         let checked_clean = primary.is_none()
             && blocked.is_empty()
-            && findings.iter().any(|f| f.severity != Severity::Unknown && def.confirms.iter().any(|p| p.split('.').next() == Some(f.family())));
+            && if skipped.is_some() {
+                findings.iter().any(|f| def.rules_out.iter().any(|p| causes::matches(p, &f.id)))
+            } else {
+                findings.iter().any(|f| f.severity != Severity::Unknown && def.confirms.iter().any(|p| p.split('.').next() == Some(f.family())))
+            };
         if checked_clean {
             if !strong {
                 continue;
@@ -194,6 +201,7 @@ pub fn rank(findings: Vec<Finding>, ctx: &Context) -> (Vec<Cause>, Vec<Finding>,
             Status::Unchecked if blocked.iter().all(|f| f.family() != "smtp") => {
                 Some("could not check it: a DNS lookup failed (see Could not check); run again when it answers".to_string())
             }
+            Status::Reported if skipped.is_some() => skipped.map(|f| format!("not checked here: {} (see {})", f.title, f.id)),
             Status::Reported | Status::Unchecked if !def.confirms.is_empty() => Some(format!("to check it, give {}", def.needs)),
             Status::Reported => Some(format!("mailsleuth cannot see this; look at {}", def.needs)),
             Status::Contradicted => Some(contradiction_hint(ctx)),
