@@ -80,7 +80,7 @@ async fn ask(resolver: &Resolver, list: &ListDef, key: String, identity: Option<
         return base(Status::Unchecked { why: format!("cannot ask {query}: {why}") }, String::new());
     }
     if let Some(why) = offline_unserved(resolver, list) {
-        return base(Status::Skipped { why }, String::new());
+        return base(Status::Skipped { why: format!("{why}: {key} not looked up") }, String::new());
     }
     let a = resolver.query(&query, RType::A).await;
     let status = match a.outcome {
