@@ -321,3 +321,26 @@ async fn dmarc_report_auth_unknown_on_a_dns_failure() {
     let rep = dmarc::inspect(&Resolver::for_world(&w, &DnsConfig { servers: vec![], timeout: Duration::from_millis(300), attempts: 1 }).unwrap(), "extrep.example").await;
     assert!(check(&rep.findings, "NXDOMAIN", "dmarc.report-unauthorized", Severity::Warning, "").is_none(), "{:#?}", rep.findings);
 }
+
+/// RFC 6376 §5.4 / §6.1.1: the From header field MUST be signed; a signature whose h=
+/// leaves it out is PERMFAIL ("From field not signed"), whatever the crypto says, and
+/// DMARC must not count it as an aligned DKIM pass.
+#[tokio::test]
+async fn dkim_signature_without_from_in_h_is_a_permerror_and_not_a_dmarc_pass() {
+    let key = test_public_record();
+    let (_d, _w, r) = example_com(&key).await;
+    let sig = DkimSigner::from_key(signing_key()).domain("example.com").selector("test").headers(["To", "Subject", "Date"]).sign(MESSAGE.as_bytes()).unwrap();
+    let mut raw = sig.to_header().into_bytes();
+    raw.extend_from_slice(MESSAGE.as_bytes());
+    let opts = message::VerifyOptions { ip: None, helo: None, mail_from: None };
+    let rep = message::verify(&r, &raw, &opts).await.expect("a message");
+    let s = &rep.dkim.signatures[0];
+    assert_eq!(s.result, mailsleuth::dkim::verify::SigResult::PermError, "{s:#?}");
+    assert_eq!(s.reason_id, "dkim.from-not-signed");
+    assert!(s.reason.contains("From header not signed (RFC 6376 §5.4)"), "{}", s.reason);
+    assert!(rep.dkim.passing_domains().is_empty());
+    assert!(check(&rep.findings, "h= without From", "dkim.from-not-signed", Severity::Error, "From").is_none(), "{:#?}", rep.findings);
+    assert!(!rep.findings.iter().any(|f| f.id == "dkim.pass" || f.id == "dmarc.pass"), "{:#?}", rep.findings);
+    assert!(rep.authentication_results.contains("dkim=permerror"), "{}", rep.authentication_results);
+    assert!(rep.authentication_results.contains("dmarc=fail"), "{}", rep.authentication_results);
+}

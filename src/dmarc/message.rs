@@ -308,6 +308,7 @@ fn signature_fix(reason_id: &str) -> Option<&'static str> {
         "dkim.identity-mismatch" => "Make i= equal to d= or a subdomain of it (and drop t=s from the key if a subdomain identity is wanted).",
         "dkim.unsupported-algorithm" => "Sign with rsa-sha256 or ed25519-sha256 and a key of the matching type.",
         "dkim.length-tag" => "Turn off the body length limit (l=) in the signer.",
+        "dkim.from-not-signed" => "Configure the signer to include From in the signed headers (h=); RFC 6376 §5.4 requires it.",
         "dkim.key-dns-failure" => "Check the domain's DNS servers and retry.",
         id => return crate::dkim::selectors::key_issue_fix(id),
     })
