@@ -15,6 +15,7 @@ fn zones() -> tempfile::TempDir {
         r#"$ORIGIN shop.example.
 @        IN A   192.0.2.10
 news     IN A   192.0.2.11
+txtonly  IN TXT "v=spf1 -all"
 _dmarc.dept IN TXT "v=DMARC1; p=none; rua=mailto:d@shop.example"
 _dmarc   IN TXT "v=DMARC1; p=reject; sp=quarantine; np=reject; adkim=s; rua=mailto:d@shop.example,mailto:agg@reports.example!10m; ruf=mailto:f@other.example"
 "#,
@@ -184,4 +185,23 @@ async fn tree_walk_difference_and_dangling_cname() {
     let rep = dmarc::inspect(&r, "lower.example").await;
     let got = ids(&rep.findings);
     assert!(got.contains(&"dmarc.record-ignored") && got.contains(&"dmarc.none"), "{got:?}");
+}
+
+/// RFC 9091 §2.1 (the np= tag for RFC 7489): "a non-existent domain is a domain for
+/// which there is an NXDOMAIN or NODATA response for A, AAAA, and MX records". RFC 9989
+/// (DMARCbis) instead takes the RFC 8020 meaning: NXDOMAIN. A name holding only a TXT
+/// record (NODATA for A, AAAA and MX) is non-existent for the first, existent for the
+/// second; a name with an A record exists for both; an unknown name exists for neither.
+#[tokio::test]
+async fn np_non_existence_follows_rfc9091_nodata_or_nxdomain_and_rfc9989_nxdomain() {
+    let (_d, _w, r) = world().await;
+    assert_eq!(policy::domain_exists(&r, "txtonly.shop.example", Mode::Rfc7489).await, Some(false));
+    assert_eq!(policy::domain_exists(&r, "txtonly.shop.example", Mode::TreeWalk).await, Some(true));
+    assert_eq!(policy::domain_exists(&r, "news.shop.example", Mode::Rfc7489).await, Some(true));
+    assert_eq!(policy::domain_exists(&r, "ghost.shop.example", Mode::Rfc7489).await, Some(false));
+    assert_eq!(policy::domain_exists(&r, "ghost.shop.example", Mode::TreeWalk).await, Some(false));
+    // Through inspect (RFC 7489 discovery): np applies to the TXT-only name.
+    let rep = dmarc::inspect(&r, "txtonly.shop.example").await;
+    let a = rep.applied.unwrap();
+    assert_eq!((a.tag, a.disposition.as_str()), ("np", "reject"));
 }
