@@ -91,6 +91,7 @@ fn pct_below_100_says_what_each_share_of_failing_mail_gets() {
     let (code, out) = dmarc(&z, &["pct0.t.example", "--dkim-domain", "other.example"]);
     assert!(out.contains("pct=0: receivers apply quarantine instead of reject to all failing mail"), "{out}");
     assert!(!out.contains("receivers reject it"), "{out}");
+    assert!(out.contains("the other 100% gets the next weaker policy"), "{out}");
     assert_eq!(code, 1, "quarantine of all failing mail is still an error: {out}");
 
     let (_, out) = dmarc(&z, &["pct30.t.example", "--dkim-domain", "other.example"]);

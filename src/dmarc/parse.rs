@@ -430,7 +430,10 @@ fn lint(rec: &mut DmarcRecord) {
             add(
                 "dmarc.pct-partial",
                 Severity::Info,
-                format!("pct={pct}: the policy applies to {pct}% of failing mail only (DMARCbis drops pct in favour of t=)"),
+                format!(
+                    "pct={pct}: the policy applies to {pct}% of failing mail; the other {}% gets the next weaker policy (reject -> quarantine, quarantine -> none; RFC 7489 §6.3; DMARCbis drops pct in favour of t=)",
+                    100 - u32::from(pct)
+                ),
             );
         }
     }
