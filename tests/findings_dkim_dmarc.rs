@@ -344,3 +344,22 @@ async fn dkim_signature_without_from_in_h_is_a_permerror_and_not_a_dmarc_pass() 
     assert!(rep.authentication_results.contains("dkim=permerror"), "{}", rep.authentication_results);
     assert!(rep.authentication_results.contains("dmarc=fail"), "{}", rep.authentication_results);
 }
+
+/// A DMARC record that could not be looked up (SERVFAIL): dmarc=temperror, and no
+/// policy.dmarc, since no record (hence no policy) was retrieved. A From without any
+/// domain has no record either.
+#[tokio::test]
+async fn dmarc_temperror_has_no_policy_in_authentication_results() {
+    let key = test_public_record();
+    let (_d, w, r) = example_com(&key).await;
+    w.inject("_dmarc.example.com", Some(RType::Txt), Fault::ServFail);
+    let opts = message::VerifyOptions { ip: None, helo: None, mail_from: None };
+    let rep = message::verify(&r, &signed(None), &opts).await.expect("a message");
+    let ar = &rep.authentication_results;
+    assert!(ar.contains("dmarc=temperror"), "{ar}");
+    assert!(!ar.contains("policy.dmarc"), "{ar}");
+    assert!(ar.contains("header.from=example.com"), "{ar}");
+    let rep = message::verify(&r, b"From: Test User\r\nSubject: x\r\n\r\nbody\r\n", &opts).await.expect("a message");
+    assert!(rep.authentication_results.contains("dmarc=permerror"), "{}", rep.authentication_results);
+    assert!(!rep.authentication_results.contains("policy.dmarc"), "{}", rep.authentication_results);
+}

@@ -101,7 +101,11 @@ impl DmarcVerdict {
         }
         if self.result != DmarcResult::None || self.policy.is_some() {
             s.push_str(&format!(" header.from={}", if self.from_domain.is_empty() { "none" } else { &self.from_domain }));
-            s.push_str(&format!(" policy.dmarc={}", self.policy.map(|a| a.disposition.as_str()).unwrap_or("none")));
+            // policy.dmarc is the policy of a retrieved record: without one (temperror,
+            // no From domain) there is none to name.
+            if self.record_domain.is_some() {
+                s.push_str(&format!(" policy.dmarc={}", self.policy.map(|a| a.disposition.as_str()).unwrap_or("none")));
+            }
         }
         s
     }
