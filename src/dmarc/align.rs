@@ -179,7 +179,7 @@ pub fn evaluate(discovery: &Discovery, spf: Option<(&str, bool)>, dkim_passes: &
         return v;
     }
     if v.policy.is_none() {
-        v.comment = "record has no valid p= and no rua=: no DMARC processing".into();
+        v.comment = "record has no valid p= (or an invalid sp=) and no valid rua=: no DMARC processing (RFC 7489 §6.6.3)".into();
         return v;
     }
     v.comment = found.via.phrase().to_string();

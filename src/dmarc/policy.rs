@@ -238,6 +238,12 @@ pub struct Applied {
 /// no valid `rua` (receivers then apply no DMARC at all).
 pub fn applicable(found: &Found, from_domain: &str, from_exists: Option<bool>) -> Option<Applied> {
     let rec = &found.record;
+    // RFC 7489 §6.6.3 step 6: "does not contain a valid "p" tag, or contains an "sp" tag
+    // that is not valid": with a valid rua, act as if p=none was retrieved; otherwise no
+    // DMARC processing. That is the whole record, whatever the From domain's level.
+    if rec.sp_invalid() {
+        return rec.has_valid_rua().then_some(Applied { tag: "sp (invalid; rua present, so none)", disposition: Disposition::None });
+    }
     let p = match rec.p {
         Some(p) => Applied { tag: "p", disposition: p },
         None if rec.has_valid_rua() => Applied { tag: "p (missing; rua present, so none)", disposition: Disposition::None },
