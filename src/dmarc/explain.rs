@@ -105,7 +105,7 @@ pub async fn explain(resolver: &Resolver, report: &DomainReport, inputs: &Inputs
         checks.push(align::align("dkim", d, true, &from, adkim));
     }
     let from_exists = match report.discovery.found() {
-        Some(f) if f.domain != from && f.record.np.is_some() => policy::domain_exists(resolver, &from, report.discovery.mode).await,
+        Some(f) if f.domain != from && f.record.np.is_some() => policy::domain_exists(resolver, &from).await,
         _ => Some(true),
     };
     let spf_arg = spf.as_ref().map(|s| (s.domain.as_str(), s.passed));

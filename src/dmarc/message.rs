@@ -289,7 +289,7 @@ pub async fn dmarc_for(
     for d in domains.iter().take(8) {
         let disc = policy::discover(resolver, d, mode).await;
         let from_exists = match disc.found() {
-            Some(f) if f.domain != *d && f.record.np.is_some() => policy::domain_exists(resolver, d, disc.mode).await,
+            Some(f) if f.domain != *d && f.record.np.is_some() => policy::domain_exists(resolver, d).await,
             _ => Some(true),
         };
         verdicts.push(align::evaluate(&disc, spf, dkim_passes, from_exists));

@@ -123,7 +123,7 @@ pub async fn inspect(resolver: &Resolver, domain: &str) -> DomainReport {
         Outcome2::Found(found) => {
             let rec = &found.record;
             let from_exists = if found.domain != domain && rec.np.is_some() {
-                policy::domain_exists(resolver, &domain, discovery.mode).await
+                policy::domain_exists(resolver, &domain).await
             } else {
                 Some(true)
             };
@@ -222,7 +222,7 @@ pub async fn inspect(resolver: &Resolver, domain: &str) -> DomainReport {
 pub async fn evaluate_for(resolver: &Resolver, from_domain: &str, spf: Option<(&str, bool)>, dkim_passes: &[String]) -> DmarcVerdict {
     let disc = policy::discover(resolver, from_domain, Mode::Rfc7489).await;
     let from_exists = match disc.found() {
-        Some(f) if f.domain != disc.from_domain && f.record.np.is_some() => policy::domain_exists(resolver, &disc.from_domain, disc.mode).await,
+        Some(f) if f.domain != disc.from_domain && f.record.np.is_some() => policy::domain_exists(resolver, &disc.from_domain).await,
         _ => Some(true),
     };
     evaluate(&disc, spf, dkim_passes, from_exists)

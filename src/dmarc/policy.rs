@@ -202,25 +202,25 @@ pub async fn discover(resolver: &Resolver, from_domain: &str, mode: Mode) -> Dis
 
 /// Does `domain` exist, for `np=`? `None` when a lookup failed (could not check).
 ///
-/// * RFC 7489 mode, where `np=` comes from RFC 9091 §2.1: "a non-existent domain is a
-///   domain for which there is an NXDOMAIN or NODATA response for A, AAAA, and MX
-///   records" (broader than RFC 8020): each of the three answers negatively, in either way.
-/// * Tree walk mode (RFC 9989, DMARCbis): non-existent in the RFC 8020 sense, an
-///   NXDOMAIN answer; so all three must be NXDOMAIN, and a NODATA answer means the
-///   name exists.
-pub async fn domain_exists(resolver: &Resolver, domain: &str, mode: Mode) -> Option<bool> {
+/// Non-existent means NXDOMAIN for all of A, AAAA and MX; any answer (records or
+/// NODATA) means the name exists. Why not NODATA as well:
+/// * RFC 9091 §2.1 (experimental, which introduced np=) reads "a domain for which there
+///   is an NXDOMAIN or NODATA response for A, AAAA, and MX records";
+/// * RFC 9989 (DMARCbis, which obsoletes RFC 7489 and RFC 9091) takes the RFC 8020
+///   meaning: "if the response code received for a query for a domain name is NXDOMAIN,
+///   then the domain name and all the names under it do not exist";
+/// * the authheaders reference (conformance case authheaders-test_authenticate_dmarc_np2)
+///   applies sp=, not np=, to a name holding only a TXT record (NODATA for A/AAAA/MX).
+///
+/// The current standard and the reference agree, so a name with any record exists.
+pub async fn domain_exists(resolver: &Resolver, domain: &str) -> Option<bool> {
     let (a, aaaa, mx) =
         tokio::join!(resolver.query(domain, RType::A), resolver.query(domain, RType::Aaaa), resolver.query(domain, RType::Mx));
-    let all = [&a, &aaaa, &mx];
-    let negative = |x: &crate::dns::Answer| match mode {
-        Mode::Rfc7489 => matches!(x.outcome, Outcome::NxDomain | Outcome::NoData),
-        Mode::TreeWalk => x.outcome == Outcome::NxDomain,
-    };
-    if all.iter().any(|x| x.outcome == Outcome::Records || (mode == Mode::TreeWalk && x.outcome == Outcome::NoData)) {
-        return Some(true);
-    }
-    if all.iter().all(|x| negative(x)) {
+    if [&a, &aaaa, &mx].iter().all(|x| x.outcome == Outcome::NxDomain) {
         return Some(false);
+    }
+    if [&a, &aaaa, &mx].iter().any(|x| x.outcome == Outcome::Records || x.outcome == Outcome::NoData) {
+        return Some(true);
     }
     None
 }
