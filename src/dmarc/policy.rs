@@ -208,7 +208,7 @@ pub async fn discover(resolver: &Resolver, from_domain: &str, mode: Mode) -> Dis
 ///   is an NXDOMAIN or NODATA response for A, AAAA, and MX records";
 /// * RFC 9989 (DMARCbis, which obsoletes RFC 7489 and RFC 9091) takes the RFC 8020
 ///   meaning: "if the response code received for a query for a domain name is NXDOMAIN,
-///   then the domain name and all the names under it do not exist";
+///   then the domain name and any possible subdomains do not exist";
 /// * the authheaders reference (conformance case authheaders-test_authenticate_dmarc_np2)
 ///   applies sp=, not np=, to a name holding only a TXT record (NODATA for A/AAAA/MX).
 ///
