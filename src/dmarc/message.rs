@@ -394,16 +394,39 @@ pub async fn verify(resolver: &Resolver, raw: &[u8], opts: &VerifyOptions) -> Re
         );
     } else if verdicts.len() > 1 {
         findings.push(
-            Finding::new("dmarc.from-multiple", Severity::Warning, format!("The From header holds addresses in {} domains", verdicts.len()))
-                .detail("Receivers evaluate DMARC for each domain; the worst result counts."),
+            Finding::new(
+                "dmarc.from-multiple",
+                Severity::Warning,
+                format!(
+                    "The From header holds addresses in {} domains: DMARC is evaluated for each, and the overall DMARC result is the worst: {} ({})",
+                    verdicts.len(),
+                    overall.result.as_str(),
+                    overall.from_domain
+                ),
+            )
+            .evidences(verdicts.iter().map(|v| format!("{}: dmarc={} ({})", v.from_domain, v.result.as_str(), v.comment)))
+            .detail("RFC 7489 §6.6.1: receivers reject such a message or evaluate DMARC for each domain; the worst result counts.")
+            .fix(Fix::setting("Send with one address in the From header.")),
         );
     }
+    // With several From domains, a verdict holds for its domain only: say so.
+    let several = verdicts.len() > 1;
+    let overall_words = format!("overall: {} ({})", overall.result.as_str(), overall.from_domain);
     if verdicts.is_empty() {
         findings.extend(overall.findings.clone());
     }
     for v in &verdicts {
         for f in &v.findings {
             let mut f = f.clone();
+            if several {
+                f.title = match f.title.find(&v.from_domain) {
+                    Some(i) => {
+                        let end = i + v.from_domain.len();
+                        format!("{}, one of {} From domains; {overall_words}{}", &f.title[..end], verdicts.len(), &f.title[end..])
+                    }
+                    None => format!("{} (one of {} From domains; {overall_words})", f.title, verdicts.len()),
+                };
+            }
             if f.id == "dmarc.fail" {
                 // Say what became of the signatures that did not verify, and whether
                 // they would have aligned: that is usually the fix.
@@ -437,7 +460,12 @@ pub async fn verify(resolver: &Resolver, raw: &[u8], opts: &VerifyOptions) -> Re
             }
         }
     }
-    ar.push(overall.auth_results());
+    let mut dmarc_ar = overall.auth_results();
+    if several {
+        let each: Vec<String> = verdicts.iter().map(|v| format!("{}={}", v.from_domain, v.result.as_str())).collect();
+        dmarc_ar.push_str(&format!(" (worst of {} From domains: {})", verdicts.len(), each.join(", ")));
+    }
+    ar.push(dmarc_ar);
     let arc = arc_summary(raw);
     if let Some(a) = &arc {
         let last = a.seals.last().map(|(i, cv)| format!("i={i} cv={cv}")).unwrap_or_else(|| "no ARC-Seal".into());
