@@ -142,8 +142,46 @@ pub fn from_addresses(raw: &[u8]) -> (usize, Vec<String>) {
     (froms.len(), addrs)
 }
 
+/// `v` with its comments (RFC 5322 §3.2.2: nested parentheses, quoted-pairs) replaced
+/// by a space; quoted strings are kept as they are.
+fn strip_comments(v: &str) -> String {
+    let (mut out, mut depth, mut quoted, mut escaped) = (String::with_capacity(v.len()), 0usize, false, false);
+    for c in v.chars() {
+        if escaped {
+            escaped = false;
+            if depth == 0 {
+                out.push(c);
+            }
+            continue;
+        }
+        match c {
+            '\\' if quoted || depth > 0 => {
+                escaped = true;
+                if depth == 0 {
+                    out.push(c);
+                }
+            }
+            '"' if depth == 0 => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '(' if !quoted => depth += 1,
+            ')' if !quoted && depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    out.push(' ');
+                }
+            }
+            _ if depth > 0 => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// The addr-specs in an address list (display names and comments skipped).
 fn addresses_in(v: &str) -> Vec<String> {
+    let v = &strip_comments(v);
     let mut out = Vec::new();
     // Split on commas outside quotes and angle brackets.
     let (mut depth, mut quoted, mut cur) = (0i32, false, String::new());
@@ -167,9 +205,8 @@ fn addresses_in(v: &str) -> Vec<String> {
         let addr = match (p.rfind('<'), p.rfind('>')) {
             (Some(a), Some(b)) if b > a => p[a + 1..b].trim().to_string(),
             _ => {
-                // bare addr-spec, possibly with a comment
-                let no_comment = p.split('(').next().unwrap_or("").trim();
-                if no_comment.starts_with('"') { String::new() } else { no_comment.to_string() }
+                // bare addr-spec (comments are gone already)
+                if p.starts_with('"') { String::new() } else { p.to_string() }
             }
         };
         if addr.contains('@') {
@@ -517,6 +554,20 @@ mod tests {
         assert_eq!(n, 0);
         let (_, a) = from_addresses(b"From: \"Doe, John\" <j@x.example>\n\n");
         assert_eq!(a, vec!["j@x.example"]);
+    }
+
+    /// A comment is CFWS (RFC 5322 §3.2.2), allowed around an addr-spec: it is skipped,
+    /// even when it looks like an address or holds commas, angle brackets or nesting.
+    #[test]
+    fn from_comments_are_cfws() {
+        let (_, a) = from_addresses(b"From: (a@k.example) x@attacker.example\r\n\r\nbody");
+        assert_eq!(a, vec!["x@attacker.example"]);
+        let (_, a) = from_addresses(b"From: (a, <b@k.example> (nested)) x@attacker.example (trailing)\r\n\r\n");
+        assert_eq!(a, vec!["x@attacker.example"]);
+        let (_, a) = from_addresses(b"From: \"Shop (sales)\" <s@shop.example>, y@other.example (c@k.example)\r\n\r\n");
+        assert_eq!(a, vec!["s@shop.example", "y@other.example"]);
+        let (_, a) = from_addresses(b"From: (\\) a@k.example) x@attacker.example\r\n\r\n");
+        assert_eq!(a, vec!["x@attacker.example"], "a quoted-pair in a comment");
     }
 
     #[test]
