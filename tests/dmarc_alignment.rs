@@ -7,6 +7,10 @@ fn zones() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let w = |name: &str, body: &str| std::fs::write(dir.path().join(name), format!("$TTL 300\n{body}")).unwrap();
     w("shop.example.zone", "$ORIGIN shop.example.\n@ IN A 192.0.2.10\n_dmarc IN TXT \"v=DMARC1; p=reject; rua=mailto:d@shop.example\"\nstrict IN A 192.0.2.11\n_dmarc.strict IN TXT \"v=DMARC1; p=quarantine; adkim=s; aspf=s; rua=mailto:d@shop.example\"\n@ IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\nbounce IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n");
+    w(
+        "t.example.zone",
+        "$ORIGIN t.example.\npct0 IN A 192.0.2.50\n_dmarc.pct0 IN TXT \"v=DMARC1; p=reject; pct=0\"\npct30 IN A 192.0.2.51\n_dmarc.pct30 IN TXT \"v=DMARC1; p=reject; pct=30\"\nq0 IN A 192.0.2.52\n_dmarc.q0 IN TXT \"v=DMARC1; p=quarantine; pct=0\"\n",
+    );
     w("esp.example.zone", "$ORIGIN esp.example.\nbounces IN TXT \"v=spf1 ip4:198.51.100.0/24 -all\"\n");
     dir
 }
@@ -76,4 +80,24 @@ fn without_alignment_inputs_the_report_is_unchanged_and_bad_input_is_usage() {
     assert_eq!(dmarc(&z, &["shop.example", "--dkim-domain", "not a domain"]).0, 2);
     assert_eq!(dmarc(&z, &["shop.example", "--mail-from", "nobody"]).0, 2);
     assert_eq!(dmarc(&z, &["shop.example", "--mail-from", "a@b.example", "--spf-domain", "c.example"]).0, 2);
+}
+
+/// RFC 7489 §6.3 pct / §6.6.4: the share of failing mail outside the pct= sample gets
+/// the next weaker policy (reject -> quarantine, quarantine -> none); with pct=0 that
+/// is all of it. Never "receivers reject it" under pct=0.
+#[test]
+fn pct_below_100_says_what_each_share_of_failing_mail_gets() {
+    let z = zones();
+    let (code, out) = dmarc(&z, &["pct0.t.example", "--dkim-domain", "other.example"]);
+    assert!(out.contains("pct=0: receivers apply quarantine instead of reject to all failing mail"), "{out}");
+    assert!(!out.contains("receivers reject it"), "{out}");
+    assert!(out.contains("the other 100% gets the next weaker policy"), "{out}");
+    assert_eq!(code, 1, "quarantine of all failing mail is still an error: {out}");
+
+    let (_, out) = dmarc(&z, &["pct30.t.example", "--dkim-domain", "other.example"]);
+    assert!(out.contains("pct=30: receivers apply reject to 30% of failing mail and quarantine to the other 70%"), "{out}");
+
+    let (code, out) = dmarc(&z, &["q0.t.example", "--dkim-domain", "other.example"]);
+    assert!(out.contains("pct=0: receivers apply none instead of quarantine to all failing mail"), "{out}");
+    assert_eq!(code, 0, "nothing enforced under pct=0 and p=quarantine: a warning: {out}");
 }

@@ -15,6 +15,7 @@ fn zones() -> tempfile::TempDir {
         r#"$ORIGIN shop.example.
 @        IN A   192.0.2.10
 news     IN A   192.0.2.11
+txtonly  IN TXT "v=spf1 -all"
 _dmarc.dept IN TXT "v=DMARC1; p=none; rua=mailto:d@shop.example"
 _dmarc   IN TXT "v=DMARC1; p=reject; sp=quarantine; np=reject; adkim=s; rua=mailto:d@shop.example,mailto:agg@reports.example!10m; ruf=mailto:f@other.example"
 "#,
@@ -40,6 +41,11 @@ _dmarc   IN TXT "v=DMARC1; p=reject; sp=quarantine; np=reject; adkim=s; rua=mail
     );
     w("lower.example.zone", "$ORIGIN lower.example.\n@ IN A 192.0.2.41\n_dmarc IN TXT \"v=dmarc1; p=reject\"\n");
     w("gone.example.zone", "$ORIGIN gone.example.\n@ IN A 192.0.2.40\n_dmarc IN CNAME gone.dmarc.vendor.example.\n");
+    w("spbad.example.zone", "$ORIGIN spbad.example.\n@ IN A 192.0.2.60\n_dmarc IN TXT \"v=DMARC1; p=reject; sp=bogus\"\n");
+    w(
+        "spbadrua.example.zone",
+        "$ORIGIN spbadrua.example.\n@ IN A 192.0.2.61\n_dmarc IN TXT \"v=DMARC1; p=reject; sp=bogus; rua=mailto:d@spbadrua.example\"\n",
+    );
     w("bad.example.zone", "$ORIGIN bad.example.\n_dmarc IN TXT \"v=DMARC1; p=none; reject\"\n");
     dir
 }
@@ -184,4 +190,45 @@ async fn tree_walk_difference_and_dangling_cname() {
     let rep = dmarc::inspect(&r, "lower.example").await;
     let got = ids(&rep.findings);
     assert!(got.contains(&"dmarc.record-ignored") && got.contains(&"dmarc.none"), "{got:?}");
+}
+
+/// np= and non-existence: NXDOMAIN for A, AAAA and MX (RFC 9989, which obsoletes RFC
+/// 9091, takes the RFC 8020 meaning; the authheaders reference agrees, case np2). The
+/// review asked for RFC 9091 §2.1's "NXDOMAIN or NODATA": a name holding only a TXT
+/// record (NODATA for A, AAAA and MX) still exists, so sp=, not np=, applies to it.
+#[tokio::test]
+async fn np_non_existence_is_nxdomain_and_a_nodata_name_exists() {
+    let (_d, _w, r) = world().await;
+    assert_eq!(policy::domain_exists(&r, "txtonly.shop.example").await, Some(true));
+    assert_eq!(policy::domain_exists(&r, "news.shop.example").await, Some(true));
+    assert_eq!(policy::domain_exists(&r, "ghost.shop.example").await, Some(false));
+    let rep = dmarc::inspect(&r, "txtonly.shop.example").await;
+    let a = rep.applied.unwrap();
+    assert_eq!((a.tag, a.disposition.as_str()), ("sp", "quarantine"));
+}
+
+/// RFC 7489 §6.6.3 step 6: "If a retrieved policy record does not contain a valid "p"
+/// tag, or contains an "sp" tag that is not valid, then: if a "rua" tag is present and
+/// contains at least one syntactically valid reporting URI, the Mail Receiver SHOULD act
+/// as if a record containing a valid "v" tag and "p=none" was retrieved, and continue
+/// processing; otherwise, the Mail Receiver applies no DMARC processing to this message."
+/// So an invalid sp= decides for the whole record, for the org domain as for subdomains.
+#[tokio::test]
+async fn invalid_sp_means_no_dmarc_without_rua_and_p_none_with_it() {
+    let (_d, _w, r) = world().await;
+    for from in ["spbad.example", "x.spbad.example"] {
+        let rep = dmarc::inspect(&r, from).await;
+        assert!(rep.applied.is_none(), "{from}: {:?}", rep.applied);
+        let v = dmarc::evaluate_for(&r, from, None, &[]).await;
+        assert_eq!(v.result, DmarcResult::None, "{from}: {v:#?}");
+        assert!(v.policy.is_none());
+    }
+    for from in ["spbadrua.example", "x.spbadrua.example"] {
+        let rep = dmarc::inspect(&r, from).await;
+        let a = rep.applied.unwrap_or_else(|| panic!("{from}: no policy"));
+        assert_eq!(a.disposition.as_str(), "none", "{from}: {a:?}");
+        let v = dmarc::evaluate_for(&r, from, None, &[]).await;
+        assert_eq!(v.result, DmarcResult::Fail, "{from}: {v:#?}");
+        assert_eq!(v.policy.unwrap().disposition.as_str(), "none");
+    }
 }

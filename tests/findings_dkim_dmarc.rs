@@ -321,3 +321,77 @@ async fn dmarc_report_auth_unknown_on_a_dns_failure() {
     let rep = dmarc::inspect(&Resolver::for_world(&w, &DnsConfig { servers: vec![], timeout: Duration::from_millis(300), attempts: 1 }).unwrap(), "extrep.example").await;
     assert!(check(&rep.findings, "NXDOMAIN", "dmarc.report-unauthorized", Severity::Warning, "").is_none(), "{:#?}", rep.findings);
 }
+
+/// RFC 6376 §5.4 / §6.1.1: the From header field MUST be signed; a signature whose h=
+/// leaves it out is PERMFAIL ("From field not signed"), whatever the crypto says, and
+/// DMARC must not count it as an aligned DKIM pass.
+#[tokio::test]
+async fn dkim_signature_without_from_in_h_is_a_permerror_and_not_a_dmarc_pass() {
+    let key = test_public_record();
+    let (_d, _w, r) = example_com(&key).await;
+    let sig = DkimSigner::from_key(signing_key()).domain("example.com").selector("test").headers(["To", "Subject", "Date"]).sign(MESSAGE.as_bytes()).unwrap();
+    let mut raw = sig.to_header().into_bytes();
+    raw.extend_from_slice(MESSAGE.as_bytes());
+    let opts = message::VerifyOptions { ip: None, helo: None, mail_from: None };
+    let rep = message::verify(&r, &raw, &opts).await.expect("a message");
+    let s = &rep.dkim.signatures[0];
+    assert_eq!(s.result, mailsleuth::dkim::verify::SigResult::PermError, "{s:#?}");
+    assert_eq!(s.reason_id, "dkim.from-not-signed");
+    assert!(s.reason.contains("From header not signed (RFC 6376 §5.4)"), "{}", s.reason);
+    assert!(rep.dkim.passing_domains().is_empty());
+    assert!(check(&rep.findings, "h= without From", "dkim.from-not-signed", Severity::Error, "From").is_none(), "{:#?}", rep.findings);
+    assert!(!rep.findings.iter().any(|f| f.id == "dkim.pass" || f.id == "dmarc.pass"), "{:#?}", rep.findings);
+    assert!(rep.authentication_results.contains("dkim=permerror"), "{}", rep.authentication_results);
+    assert!(rep.authentication_results.contains("dmarc=fail"), "{}", rep.authentication_results);
+}
+
+/// A DMARC record that could not be looked up (SERVFAIL): dmarc=temperror, and no
+/// policy.dmarc, since no record (hence no policy) was retrieved. A From without any
+/// domain has no record either.
+#[tokio::test]
+async fn dmarc_temperror_has_no_policy_in_authentication_results() {
+    let key = test_public_record();
+    let (_d, w, r) = example_com(&key).await;
+    w.inject("_dmarc.example.com", Some(RType::Txt), Fault::ServFail);
+    let opts = message::VerifyOptions { ip: None, helo: None, mail_from: None };
+    let rep = message::verify(&r, &signed(None), &opts).await.expect("a message");
+    let ar = &rep.authentication_results;
+    assert!(ar.contains("dmarc=temperror"), "{ar}");
+    assert!(!ar.contains("policy.dmarc"), "{ar}");
+    assert!(ar.contains("header.from=example.com"), "{ar}");
+    let rep = message::verify(&r, b"From: Test User\r\nSubject: x\r\n\r\nbody\r\n", &opts).await.expect("a message");
+    assert!(rep.authentication_results.contains("dmarc=permerror"), "{}", rep.authentication_results);
+    assert!(!rep.authentication_results.contains("policy.dmarc"), "{}", rep.authentication_results);
+}
+
+/// A From header with addresses in two domains: DMARC is evaluated per domain and the
+/// overall verdict is the worst (RFC 7489 §6.6.1; authheaders: cases mult_from and
+/// mult_from2). The findings and Authentication-Results say the same thing.
+#[tokio::test]
+async fn multi_domain_from_has_one_consistent_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("example.com.zone"),
+        format!("$TTL 300\n$ORIGIN example.com.\n@ IN A 192.0.2.1\n_dmarc IN TXT \"v=DMARC1; p=reject\"\ntest._domainkey IN TXT {}\n", txt(&test_public_record())),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("attacker.example.zone"), "$TTL 300\n$ORIGIN attacker.example.\n@ IN A 192.0.2.66\n").unwrap();
+    let world = World::start(dir.path()).await.unwrap();
+    let r = Resolver::for_world(&world, &DnsConfig { servers: vec![], timeout: Duration::from_millis(300), attempts: 1 }).unwrap();
+    let msg = MESSAGE.replace("From: Shop <billing@example.com>", "From: billing@example.com, z@attacker.example");
+    let sig = DkimSigner::from_key(signing_key()).domain("example.com").selector("test").headers(["From", "To", "Subject", "Date"]).sign(msg.as_bytes()).unwrap();
+    let mut raw = sig.to_header().into_bytes();
+    raw.extend_from_slice(msg.as_bytes());
+    let opts = message::VerifyOptions { ip: None, helo: None, mail_from: None };
+    let rep = message::verify(&r, &raw, &opts).await.expect("a message");
+    assert_eq!(rep.from_domains, vec!["example.com", "attacker.example"]);
+    assert_eq!(rep.dmarc_overall.result, dmarc::DmarcResult::None);
+    assert_eq!(rep.dmarc_overall.from_domain, "attacker.example");
+    let ar = &rep.authentication_results;
+    assert!(ar.contains("dmarc=none"), "{ar}");
+    assert!(ar.contains("worst of 2 From domains: example.com=pass, attacker.example=none"), "{ar}");
+    let m = rep.findings.iter().find(|f| f.id == "dmarc.from-multiple").expect("dmarc.from-multiple");
+    assert!(m.title.contains("overall DMARC result is the worst: none (attacker.example)"), "{}", m.title);
+    let p = rep.findings.iter().find(|f| f.id == "dmarc.pass").expect("dmarc.pass");
+    assert!(p.title.contains("DMARC passes for example.com, one of 2 From domains; overall: none (attacker.example)"), "{}", p.title);
+}

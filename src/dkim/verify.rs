@@ -377,6 +377,17 @@ pub async fn verify_message(resolver: &Resolver, raw: &[u8]) -> Result<MessageDk
             (Some(sig), _) => {
                 let out = outputs.iter().find(|o| o.signature().is_some_and(|s| std::ptr::eq(s, sig)));
                 match out.map(|o| o.result()) {
+                    // RFC 6376 §5.4: the From header field MUST be signed; §6.1.1: a
+                    // verifier MUST treat a signature whose h= lacks it as PERMFAIL.
+                    // mail-auth verifies such a signature cryptographically: check h= here.
+                    Some(DkimResult::Pass) if !sig.h.iter().any(|h| h.trim().eq_ignore_ascii_case("from")) => {
+                        r.result = SigResult::PermError;
+                        r.reason_id = "dkim.from-not-signed";
+                        r.reason = format!(
+                            "From header not signed (RFC 6376 §5.4): h={} leaves out From, so the signature vouches for nothing about the sender; refused",
+                            sig.h.join(":")
+                        );
+                    }
                     Some(DkimResult::Pass) => {
                         r.result = SigResult::Pass;
                         r.reason_id = "dkim.pass";

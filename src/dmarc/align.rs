@@ -101,7 +101,11 @@ impl DmarcVerdict {
         }
         if self.result != DmarcResult::None || self.policy.is_some() {
             s.push_str(&format!(" header.from={}", if self.from_domain.is_empty() { "none" } else { &self.from_domain }));
-            s.push_str(&format!(" policy.dmarc={}", self.policy.map(|a| a.disposition.as_str()).unwrap_or("none")));
+            // policy.dmarc is the policy of a retrieved record: without one (temperror,
+            // no From domain) there is none to name.
+            if self.record_domain.is_some() {
+                s.push_str(&format!(" policy.dmarc={}", self.policy.map(|a| a.disposition.as_str()).unwrap_or("none")));
+            }
         }
         s
     }
@@ -175,7 +179,7 @@ pub fn evaluate(discovery: &Discovery, spf: Option<(&str, bool)>, dkim_passes: &
         return v;
     }
     if v.policy.is_none() {
-        v.comment = "record has no valid p= and no rua=: no DMARC processing".into();
+        v.comment = "record has no valid p= (or an invalid sp=) and no valid rua=: no DMARC processing (RFC 7489 §6.6.3)".into();
         return v;
     }
     v.comment = found.via.phrase().to_string();
@@ -211,16 +215,36 @@ pub fn evaluate(discovery: &Discovery, spf: Option<(&str, bool)>, dkim_passes: &
             (true, _) => Disposition::None,
             (false, d) => d,
         };
-        let enforcing = effective != Disposition::None && v.pct > 0;
+        // RFC 7489 §6.3 pct=: failing mail outside the sample gets the next weaker
+        // policy (reject -> quarantine, quarantine -> none); pct=0 means all of it.
+        // (DMARCbis t=y already lowered the policy; pct is then not applied again.)
+        let weaker = weaker(effective);
+        let pct = if testing || effective == Disposition::None { 100 } else { v.pct };
+        let enforcing = effective != Disposition::None && (pct > 0 || weaker != Disposition::None);
         let sev = if enforcing { Severity::Error } else { Severity::Warning };
         if testing {
             evidence.push(format!("t=y (test mode): DMARCbis receivers apply {} instead of {}", effective.as_str(), applied.disposition.as_str()));
         }
-        let effect = match effective {
-            Disposition::Reject => "receivers reject it (550 5.7.26 at Gmail, 550 5.7.509 at Microsoft, 554 5.7.9 at Yahoo)",
-            Disposition::Quarantine => "receivers put it in spam",
-            Disposition::None => "receivers deliver it anyway (monitoring only)",
+        let effect = match pct {
+            100 => effect_of(effective).to_string(),
+            0 => format!(
+                "pct=0: receivers apply {} instead of {} to all failing mail ({})",
+                weaker.as_str(),
+                effective.as_str(),
+                effect_of(weaker)
+            ),
+            n => format!(
+                "pct={n}: receivers apply {} to {n}% of failing mail and {} to the other {}% ({}; otherwise {})",
+                effective.as_str(),
+                weaker.as_str(),
+                100 - n,
+                effect_of(effective),
+                effect_of(weaker)
+            ),
         };
+        if pct < 100 {
+            evidence.push("pct= (RFC 7489 §6.3): mail outside the sample gets the next weaker policy (reject -> quarantine, quarantine -> none)".into());
+        }
         v.findings.push(
             Finding::new(
                 "dmarc.fail",
@@ -237,6 +261,23 @@ pub fn evaluate(discovery: &Discovery, spf: Option<(&str, bool)>, dkim_passes: &
         );
     }
     v
+}
+
+/// The next weaker policy (RFC 7489 §6.3, pct=).
+pub fn weaker(d: Disposition) -> Disposition {
+    match d {
+        Disposition::Reject => Disposition::Quarantine,
+        _ => Disposition::None,
+    }
+}
+
+/// What receivers do with failing mail under `d`.
+fn effect_of(d: Disposition) -> &'static str {
+    match d {
+        Disposition::Reject => "receivers reject it (550 5.7.26 at Gmail, 550 5.7.509 at Microsoft, 554 5.7.9 at Yahoo)",
+        Disposition::Quarantine => "receivers put it in spam",
+        Disposition::None => "receivers deliver it anyway (monitoring only)",
+    }
 }
 
 /// A verdict for a message whose From domain could not be determined.

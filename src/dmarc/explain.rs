@@ -127,7 +127,18 @@ pub fn render(a: &Alignment) -> Vec<String> {
         super::DmarcResult::Pass => "DMARC would pass".to_string(),
         super::DmarcResult::Fail => format!(
             "DMARC would fail{}",
-            v.policy.map(|p| format!(": {}={} applies", p.tag, p.disposition.as_str())).unwrap_or_default()
+            v.policy
+                .map(|p| {
+                    let w = super::align::weaker(p.disposition);
+                    let share = match v.pct {
+                        100.. => String::new(),
+                        _ if p.disposition == super::parse::Disposition::None => String::new(),
+                        0 => format!(" (pct=0: receivers apply {} instead of {} to all failing mail)", w.as_str(), p.disposition.as_str()),
+                        n => format!(" (pct={n}: {} for {n}% of failing mail, {} for the other {}%)", p.disposition.as_str(), w.as_str(), 100 - n),
+                    };
+                    format!(": {}={} applies{share}", p.tag, p.disposition.as_str())
+                })
+                .unwrap_or_default()
         ),
         other => format!("DMARC: {} ({})", other.as_str(), v.comment),
     };

@@ -142,8 +142,46 @@ pub fn from_addresses(raw: &[u8]) -> (usize, Vec<String>) {
     (froms.len(), addrs)
 }
 
+/// `v` with its comments (RFC 5322 §3.2.2: nested parentheses, quoted-pairs) replaced
+/// by a space; quoted strings are kept as they are.
+fn strip_comments(v: &str) -> String {
+    let (mut out, mut depth, mut quoted, mut escaped) = (String::with_capacity(v.len()), 0usize, false, false);
+    for c in v.chars() {
+        if escaped {
+            escaped = false;
+            if depth == 0 {
+                out.push(c);
+            }
+            continue;
+        }
+        match c {
+            '\\' if quoted || depth > 0 => {
+                escaped = true;
+                if depth == 0 {
+                    out.push(c);
+                }
+            }
+            '"' if depth == 0 => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '(' if !quoted => depth += 1,
+            ')' if !quoted && depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    out.push(' ');
+                }
+            }
+            _ if depth > 0 => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// The addr-specs in an address list (display names and comments skipped).
 fn addresses_in(v: &str) -> Vec<String> {
+    let v = &strip_comments(v);
     let mut out = Vec::new();
     // Split on commas outside quotes and angle brackets.
     let (mut depth, mut quoted, mut cur) = (0i32, false, String::new());
@@ -167,9 +205,8 @@ fn addresses_in(v: &str) -> Vec<String> {
         let addr = match (p.rfind('<'), p.rfind('>')) {
             (Some(a), Some(b)) if b > a => p[a + 1..b].trim().to_string(),
             _ => {
-                // bare addr-spec, possibly with a comment
-                let no_comment = p.split('(').next().unwrap_or("").trim();
-                if no_comment.starts_with('"') { String::new() } else { no_comment.to_string() }
+                // bare addr-spec (comments are gone already)
+                if p.starts_with('"') { String::new() } else { p.to_string() }
             }
         };
         if addr.contains('@') {
@@ -308,6 +345,7 @@ fn signature_fix(reason_id: &str) -> Option<&'static str> {
         "dkim.identity-mismatch" => "Make i= equal to d= or a subdomain of it (and drop t=s from the key if a subdomain identity is wanted).",
         "dkim.unsupported-algorithm" => "Sign with rsa-sha256 or ed25519-sha256 and a key of the matching type.",
         "dkim.length-tag" => "Turn off the body length limit (l=) in the signer.",
+        "dkim.from-not-signed" => "Configure the signer to include From in the signed headers (h=); RFC 6376 §5.4 requires it.",
         "dkim.key-dns-failure" => "Check the domain's DNS servers and retry.",
         id => return crate::dkim::selectors::key_issue_fix(id),
     })
@@ -393,16 +431,39 @@ pub async fn verify(resolver: &Resolver, raw: &[u8], opts: &VerifyOptions) -> Re
         );
     } else if verdicts.len() > 1 {
         findings.push(
-            Finding::new("dmarc.from-multiple", Severity::Warning, format!("The From header holds addresses in {} domains", verdicts.len()))
-                .detail("Receivers evaluate DMARC for each domain; the worst result counts."),
+            Finding::new(
+                "dmarc.from-multiple",
+                Severity::Warning,
+                format!(
+                    "The From header holds addresses in {} domains: DMARC is evaluated for each, and the overall DMARC result is the worst: {} ({})",
+                    verdicts.len(),
+                    overall.result.as_str(),
+                    overall.from_domain
+                ),
+            )
+            .evidences(verdicts.iter().map(|v| format!("{}: dmarc={} ({})", v.from_domain, v.result.as_str(), v.comment)))
+            .detail("RFC 7489 §6.6.1: receivers reject such a message or evaluate DMARC for each domain; the worst result counts.")
+            .fix(Fix::setting("Send with one address in the From header.")),
         );
     }
+    // With several From domains, a verdict holds for its domain only: say so.
+    let several = verdicts.len() > 1;
+    let overall_words = format!("overall: {} ({})", overall.result.as_str(), overall.from_domain);
     if verdicts.is_empty() {
         findings.extend(overall.findings.clone());
     }
     for v in &verdicts {
         for f in &v.findings {
             let mut f = f.clone();
+            if several {
+                f.title = match f.title.find(&v.from_domain) {
+                    Some(i) => {
+                        let end = i + v.from_domain.len();
+                        format!("{}, one of {} From domains; {overall_words}{}", &f.title[..end], verdicts.len(), &f.title[end..])
+                    }
+                    None => format!("{} (one of {} From domains; {overall_words})", f.title, verdicts.len()),
+                };
+            }
             if f.id == "dmarc.fail" {
                 // Say what became of the signatures that did not verify, and whether
                 // they would have aligned: that is usually the fix.
@@ -436,7 +497,12 @@ pub async fn verify(resolver: &Resolver, raw: &[u8], opts: &VerifyOptions) -> Re
             }
         }
     }
-    ar.push(overall.auth_results());
+    let mut dmarc_ar = overall.auth_results();
+    if several {
+        let each: Vec<String> = verdicts.iter().map(|v| format!("{}={}", v.from_domain, v.result.as_str())).collect();
+        dmarc_ar.push_str(&format!(" (worst of {} From domains: {})", verdicts.len(), each.join(", ")));
+    }
+    ar.push(dmarc_ar);
     let arc = arc_summary(raw);
     if let Some(a) = &arc {
         let last = a.seals.last().map(|(i, cv)| format!("i={i} cv={cv}")).unwrap_or_else(|| "no ARC-Seal".into());
@@ -488,6 +554,20 @@ mod tests {
         assert_eq!(n, 0);
         let (_, a) = from_addresses(b"From: \"Doe, John\" <j@x.example>\n\n");
         assert_eq!(a, vec!["j@x.example"]);
+    }
+
+    /// A comment is CFWS (RFC 5322 §3.2.2), allowed around an addr-spec: it is skipped,
+    /// even when it looks like an address or holds commas, angle brackets or nesting.
+    #[test]
+    fn from_comments_are_cfws() {
+        let (_, a) = from_addresses(b"From: (a@k.example) x@attacker.example\r\n\r\nbody");
+        assert_eq!(a, vec!["x@attacker.example"]);
+        let (_, a) = from_addresses(b"From: (a, <b@k.example> (nested)) x@attacker.example (trailing)\r\n\r\n");
+        assert_eq!(a, vec!["x@attacker.example"]);
+        let (_, a) = from_addresses(b"From: \"Shop (sales)\" <s@shop.example>, y@other.example (c@k.example)\r\n\r\n");
+        assert_eq!(a, vec!["s@shop.example", "y@other.example"]);
+        let (_, a) = from_addresses(b"From: (\\) a@k.example) x@attacker.example\r\n\r\n");
+        assert_eq!(a, vec!["x@attacker.example"], "a quoted-pair in a comment");
     }
 
     #[test]

@@ -138,6 +138,11 @@ impl DmarcRecord {
     pub fn has_valid_rua(&self) -> bool {
         !self.rua.is_empty()
     }
+    /// An `sp` tag with an invalid value (RFC 7489 §6.6.3 step 6: like a missing or
+    /// invalid `p`, the record then counts as `p=none` if `rua` is valid, else no DMARC).
+    pub fn sp_invalid(&self) -> bool {
+        self.sp.is_none() && self.issues.iter().any(|i| i.id == "dmarc.invalid-value" && i.message.starts_with("sp="))
+    }
     pub fn tag(&self, name: &str) -> Option<&str> {
         self.tags.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
@@ -249,7 +254,12 @@ fn bad_value(rec: &mut DmarcRecord, name: &str, value: &str, expected: &str) {
         "dmarc.invalid-value",
         if name == "p" { Severity::Error } else { Severity::Warning },
         true,
-        format!("{name}={value:?} is not valid (expected {expected}); receivers ignore it and use the default"),
+        match name {
+            "sp" => format!(
+                "{name}={value:?} is not valid (expected {expected}); receivers treat the whole record as p=none if rua is valid, else apply no DMARC (RFC 7489 §6.6.3)"
+            ),
+            _ => format!("{name}={value:?} is not valid (expected {expected}); receivers ignore it and use the default"),
+        },
     ));
 }
 
@@ -430,7 +440,10 @@ fn lint(rec: &mut DmarcRecord) {
             add(
                 "dmarc.pct-partial",
                 Severity::Info,
-                format!("pct={pct}: the policy applies to {pct}% of failing mail only (DMARCbis drops pct in favour of t=)"),
+                format!(
+                    "pct={pct}: the policy applies to {pct}% of failing mail; the other {}% gets the next weaker policy (reject -> quarantine, quarantine -> none; RFC 7489 §6.3; DMARCbis drops pct in favour of t=)",
+                    100 - u32::from(pct)
+                ),
             );
         }
     }

@@ -200,8 +200,19 @@ pub async fn discover(resolver: &Resolver, from_domain: &str, mode: Mode) -> Dis
     Discovery { from_domain: from, org_domain: org, mode, lookups, result }
 }
 
-/// Does `domain` exist? (RFC 9091 / DMARCbis: non-existent means NXDOMAIN for A, AAAA
-/// and MX.) `None` when a lookup failed.
+/// Does `domain` exist, for `np=`? `None` when a lookup failed (could not check).
+///
+/// Non-existent means NXDOMAIN for all of A, AAAA and MX; any answer (records or
+/// NODATA) means the name exists. Why not NODATA as well:
+/// * RFC 9091 §2.1 (experimental, which introduced np=) reads "a domain for which there
+///   is an NXDOMAIN or NODATA response for A, AAAA, and MX records";
+/// * RFC 9989 (DMARCbis, which obsoletes RFC 7489 and RFC 9091) takes the RFC 8020
+///   meaning: "if the response code received for a query for a domain name is NXDOMAIN,
+///   then the domain name and any possible subdomains do not exist";
+/// * the authheaders reference (conformance case authheaders-test_authenticate_dmarc_np2)
+///   applies sp=, not np=, to a name holding only a TXT record (NODATA for A/AAAA/MX).
+///
+/// The current standard and the reference agree, so a name with any record exists.
 pub async fn domain_exists(resolver: &Resolver, domain: &str) -> Option<bool> {
     let (a, aaaa, mx) =
         tokio::join!(resolver.query(domain, RType::A), resolver.query(domain, RType::Aaaa), resolver.query(domain, RType::Mx));
@@ -227,6 +238,12 @@ pub struct Applied {
 /// no valid `rua` (receivers then apply no DMARC at all).
 pub fn applicable(found: &Found, from_domain: &str, from_exists: Option<bool>) -> Option<Applied> {
     let rec = &found.record;
+    // RFC 7489 §6.6.3 step 6: "does not contain a valid "p" tag, or contains an "sp" tag
+    // that is not valid": with a valid rua, act as if p=none was retrieved; otherwise no
+    // DMARC processing. That is the whole record, whatever the From domain's level.
+    if rec.sp_invalid() {
+        return rec.has_valid_rua().then_some(Applied { tag: "sp (invalid; rua present, so none)", disposition: Disposition::None });
+    }
     let p = match rec.p {
         Some(p) => Applied { tag: "p", disposition: p },
         None if rec.has_valid_rua() => Applied { tag: "p (missing; rua present, so none)", disposition: Disposition::None },
