@@ -45,3 +45,13 @@ fn bad_input_is_a_usage_error() {
     assert_eq!(spf(&["shop.example", "--record", "hello"]).0, 2);
     assert_eq!(spf(&["shop.example", "--ip", "999.1.1.1"]).0, 2);
 }
+
+/// A macro that puts '@' into a name is asked like any other (RFC 2181 §11): here
+/// NXDOMAIN, so exists does not match and ip4 passes, not a made-up DNS error.
+#[test]
+fn macro_name_with_an_at_sign_is_asked() {
+    let (code, out) = spf(&["ms.hostile.example", "--ip", "192.0.2.1", "--sender", "bob@ms.hostile.example"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("PASS"), "{out}");
+    assert!(!out.contains("TEMPERROR") && !out.contains("invalid name"), "{out}");
+}
