@@ -165,6 +165,23 @@ fn returned_from_headers(block: &str) -> Returned {
     r
 }
 
+/// `text` without its MIME delimiter lines for `boundary` (`--B` and the closing `--B--`,
+/// RFC 2046 §5.1.1: trailing white space allowed).
+fn strip_delimiters(text: &str, boundary: &str) -> String {
+    let open = format!("--{boundary}");
+    let close = format!("--{boundary}--");
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_end();
+        if t == open || t == close {
+            out.push('\n');
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// Parse one message. `Err(NotBounce::NotABounce)` for ordinary mail.
 pub fn parse_message(raw: &[u8]) -> Result<Bounce, NotBounce> {
     parse_depth(raw, 0)
@@ -240,6 +257,12 @@ fn parse_depth(raw: &[u8], depth: usize) -> Result<Bounce, NotBounce> {
         if let Some(b) = raw.get(root.offset_body as usize..(root.offset_end as usize).min(raw.len())) {
             let b = &b[..b.len().min(256 * 1024)];
             let t = String::from_utf8_lossy(b);
+            // The root's MIME delimiters are structure, not words of the notice (they
+            // ended the last recipient's diagnostic: "Status: 2.0.0 --BB--").
+            let t = match root.content_type().and_then(|c| c.attribute("boundary")) {
+                Some(boundary) => std::borrow::Cow::Owned(strip_delimiters(&t, boundary)),
+                None => t,
+            };
             notice = if t.contains("<html") || t.contains("<HTML") { text::strip_html(&t) } else { t.into_owned() };
         }
     }
