@@ -201,6 +201,8 @@ fn closing_boundary_is_not_part_of_a_diagnostic() {
         assert_eq!(last.recipient, "x@remote.example");
         assert_eq!(last.status.map(|s| s.to_string()).as_deref(), Some("2.0.0"));
         assert_eq!(last.action.as_deref(), Some("relayed"));
+        // The report gives it no diagnostic; its own fields are not one either.
+        assert_eq!(last.diagnostic, None, "{boundary}");
         for f in &b.failures {
             let d = f.diagnostic.as_deref().unwrap_or("");
             assert!(!d.contains(&format!("--{boundary}")), "{boundary}: {d:?}");
