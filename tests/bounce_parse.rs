@@ -161,3 +161,51 @@ fn bulk_mode_streams_in_a_stable_order() {
     );
     assert_eq!(got, (0..200).map(|i| format!("m{i:03}")).collect::<Vec<_>>());
 }
+
+/// A multipart/report with no text part: the MIME delimiters are no recipient's
+/// diagnostic (they used to end the last recipient's: "Status: 2.0.0 --BB--").
+#[test]
+fn closing_boundary_is_not_part_of_a_diagnostic() {
+    for (boundary, eol, blank_before_close) in [("BB", "\r\n", true), ("BB", "\n", false), ("=_Part:0.1", "\r\n", false)] {
+        let close_gap = if blank_before_close { eol } else { "" };
+        let raw = [
+            "From: MAILER-DAEMON@mx.example",
+            "To: a@shop.example",
+            "Subject: Delivery report",
+            "MIME-Version: 1.0",
+            &format!("Content-Type: multipart/report; report-type=delivery-status; boundary=\"{boundary}\""),
+            "",
+            &format!("--{boundary}"),
+            "Content-Type: message/delivery-status",
+            "",
+            "Reporting-MTA: dns; mx.example",
+            "",
+            "Final-Recipient: rfc822; y@remote.example",
+            "Action: failed",
+            "Status: 5.1.1",
+            "Diagnostic-Code: smtp; 550 5.1.1 no such user",
+            "",
+            "Final-Recipient: rfc822; x@remote.example",
+            "Action: relayed",
+            "Status: 2.0.0",
+        ]
+        .join(eol)
+            + eol
+            + close_gap
+            + &format!("--{boundary}--{eol}");
+        let b = parse_message(raw.as_bytes()).unwrap_or_else(|e| panic!("{boundary}: {e:?}"));
+        assert_eq!(b.format, "rfc3464");
+        assert_eq!(b.failures.len(), 2, "{boundary}: {:#?}", b.failures);
+        assert_eq!(b.failures[0].diagnostic.as_deref(), Some("550 5.1.1 no such user"));
+        let last = &b.failures[1];
+        assert_eq!(last.recipient, "x@remote.example");
+        assert_eq!(last.status.map(|s| s.to_string()).as_deref(), Some("2.0.0"));
+        assert_eq!(last.action.as_deref(), Some("relayed"));
+        // The report gives it no diagnostic; its own fields are not one either.
+        assert_eq!(last.diagnostic, None, "{boundary}");
+        for f in &b.failures {
+            let d = f.diagnostic.as_deref().unwrap_or("");
+            assert!(!d.contains(&format!("--{boundary}")), "{boundary}: {d:?}");
+        }
+    }
+}

@@ -43,3 +43,36 @@ fn empty_input_is_a_usage_error() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// RFC 5321 §4.2.1 / RFC 3463 §2: the client acts on the basic code; an enhanced code of
+/// another class is said to disagree, in text and JSON.
+#[test]
+fn the_basic_code_decides_permanence() {
+    let out = bin().args(["--color", "never", "explain", "550 4.7.1 try later"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains("permanent failure"), "{s}");
+    assert!(!s.contains("transient failure"), "{s}");
+    assert!(s.contains("the enhanced code 4.7.1 disagrees with the reply code 550: clients act on 550"), "{s}");
+
+    let out = bin().args(["--json", "explain", "550 4.7.1 try later"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["permanence"], "permanent");
+    assert_eq!(v["retry"], false);
+    assert_eq!(v["code_disagreement"], "the enhanced code 4.7.1 disagrees with the reply code 550: clients act on 550");
+    let detail = v["findings"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("disagrees with the reply code 550"), "{detail}");
+
+    // The other way round: 451 5.7.1 is retried.
+    let v: serde_json::Value = serde_json::from_slice(&bin().args(["--json", "explain", "451 5.7.1 later"]).output().unwrap().stdout).unwrap();
+    assert_eq!(v["permanence"], "transient");
+    assert_eq!(v["retry"], true);
+    assert_eq!(v["code_disagreement"], "the enhanced code 5.7.1 disagrees with the reply code 451: clients act on 451");
+    // Agreeing codes say nothing more; an enhanced code alone still gives the class.
+    let v: serde_json::Value = serde_json::from_slice(&bin().args(["--json", "explain", "550 5.7.1 no"]).output().unwrap().stdout).unwrap();
+    assert_eq!(v["permanence"], "permanent");
+    assert!(v.get("code_disagreement").is_none(), "{v}");
+    let v: serde_json::Value = serde_json::from_slice(&bin().args(["--json", "explain", "Status: 4.2.2 mailbox full"]).output().unwrap().stdout).unwrap();
+    assert_eq!(v["permanence"], "transient", "{v}");
+    assert!(v.get("code_disagreement").is_none(), "{v}");
+}

@@ -47,6 +47,10 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("invalid-domain-empty-label", "invalid name becomes temperror"),
     ("invalid-domain-long", "label over 63 octets becomes temperror"),
     ("invalid-domain-long-via-macro", "label over 63 octets from a macro becomes temperror"),
+    // a HELO macro that puts a space, an apostrophe or brackets into a name: mail-auth
+    // cannot send it (temperror); it is asked (RFC 2181 §11), NXDOMAIN, no match
+    ("hello-domain-literal", "a name with '[' ']' from %{h} becomes temperror"),
+    ("invalid-hello-macro", "a name with a space and an apostrophe from %{h} becomes temperror"),
     // unparseable terms are dropped instead of permerror (§4.6)
     ("empty-modifier-name", "unparseable term dropped"),
     ("invalid-modifier", "unparseable term dropped"),

@@ -226,3 +226,59 @@ async fn redirect_and_self_loops_are_named() {
     assert_eq!(ev.result, SpfResult::PermError);
     assert!(ev.trace.reason.contains("include loop: loop2.hostile.example -> loop3.hostile.example -> loop1.hostile.example -> loop2.hostile.example"), "{}", ev.trace.reason);
 }
+
+/// RFC 2181 §11: a label may hold any octet. A macro that puts '@', '+', '%' or a space
+/// into a name still makes the query (RFC 7208 §7.3), and the answer decides the term.
+#[tokio::test]
+async fn macro_names_with_any_octet_are_asked() {
+    use hickory_proto::rr::{rdata, Name, RData, Record, RecordSet, RecordType, RrKey};
+    // The fixture zones, plus A records at names no zone file can spell (hickory's parser
+    // refuses '@' and '+' in labels): raw labels, as they are on the wire.
+    let mut zones = mailsleuth::dns::zonefile::load_path(zones()).expect("zones");
+    let hostile = zones.iter_mut().find(|z| z.apex() == "hostile.example").expect("hostile.example");
+    for labels in [&["bob@hit", "hostile", "example", "h", "hostile", "example"][..], &["a+b", "p", "hostile", "example"][..]] {
+        let name = Name::from_labels(labels.iter().map(|l| l.as_bytes())).expect("raw labels");
+        let rec = Record::from_rdata(name.clone(), 300, RData::A(rdata::A::new(127, 0, 0, 2)));
+        let mut set = RecordSet::new(name.clone(), RecordType::A, 1);
+        set.insert(rec, 1);
+        hostile.records.insert(RrKey::new(name.into(), RecordType::A), set);
+    }
+    let w = World::serve(zones, "127.0.0.1:0".parse().unwrap()).await.expect("world");
+    let r = Resolver::for_world(&w, &DnsConfig { servers: vec![], timeout: Duration::from_millis(300), attempts: 1 }).expect("resolver");
+    // %{s} with '@': NXDOMAIN, exists does not match, ip4 passes.
+    let ev = spf::check_host(&r, &spf::Query::mail_from("192.0.2.1".parse().unwrap(), "bob@ms.hostile.example", "h.example")).await;
+    assert_eq!(ev.result, SpfResult::Pass, "{}", ev.trace.reason);
+    let log = r.log();
+    let q = log.iter().find(|e| e.name == "bob@ms.hostile.example.m.hostile.example").unwrap_or_else(|| panic!("{log:#?}"));
+    assert_eq!(q.outcome, mailsleuth::dns::Outcome::NxDomain, "{q:#?}");
+    assert!(q.error.is_none(), "{q:#?}");
+    assert_ne!(q.server, "-", "the query went to the server: {q:#?}");
+
+    // The octets on the wire are the right ones: the zone's name with '@' answers.
+    let ip = "203.0.113.9".parse().unwrap();
+    let ev = spf::check_host(&r, &spf::Query::mail_from(ip, "bob@hit.hostile.example", "h.example")).await;
+    assert_eq!(ev.result, SpfResult::Pass, "{}", ev.trace.reason);
+    let ev = spf::check_host(&r, &spf::Query::mail_from(ip, "eve@hit.hostile.example", "h.example")).await;
+    assert_eq!(ev.result, SpfResult::Fail, "{}", ev.trace.reason);
+
+    // %{l} with '+'.
+    let ev = spf::check_host(&r, &spf::Query::mail_from(ip, "a+b@plus.hostile.example", "h.example")).await;
+    assert_eq!(ev.result, SpfResult::Pass, "{}", ev.trace.reason);
+    let ev = spf::check_host(&r, &spf::Query::mail_from(ip, "c+d@plus.hostile.example", "h.example")).await;
+    assert_eq!(ev.result, SpfResult::Fail, "{}", ev.trace.reason);
+    // '%' and a space: asked, NXDOMAIN, no match.
+    for local in ["a%b", "a b"] {
+        let ev = spf::check_host(&r, &spf::Query::mail_from(ip, &format!("{local}@plus.hostile.example"), "h.example")).await;
+        assert_eq!(ev.result, SpfResult::Fail, "{local}: {}", ev.trace.reason);
+        let name = format!("{local}.p.hostile.example");
+        let log = r.log();
+        let q = log.iter().find(|e| e.name == name).unwrap_or_else(|| panic!("{name}: {log:#?}"));
+        assert_eq!(q.outcome, mailsleuth::dns::Outcome::NxDomain, "{q:#?}");
+    }
+
+    // Genuinely invalid names stay so: an empty label from the macro is no match, no query.
+    let ev = spf::check_host(&r, &spf::Query::mail_from("192.0.2.1".parse().unwrap(), ".bob@ms.hostile.example", "h.example")).await;
+    assert_eq!(ev.result, SpfResult::Pass, "{}", ev.trace.reason);
+    assert!(ev.trace.steps[0].note.as_deref().unwrap_or("").contains("invalid name: empty label"), "{:#?}", ev.trace.steps[0]);
+    assert!(!r.log().iter().any(|e| e.name.starts_with(".bob")), "{:#?}", r.log());
+}

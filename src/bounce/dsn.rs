@@ -46,6 +46,12 @@ pub fn parse(body: &str) -> DeliveryStatus {
             flush(&mut group, &mut first, &mut out);
             continue;
         }
+        if line.starts_with("--") {
+            // A MIME delimiter (a report read from text, broken MIME): it ends the group
+            // and is no field, even when the boundary holds a ':' ("--=_Part:0.1--").
+            flush(&mut group, &mut first, &mut out);
+            continue;
+        }
         if line.starts_with([' ', '\t']) {
             if let Some((_, v)) = group.last_mut() {
                 if v.len() < MAX_FIELD {
@@ -115,6 +121,20 @@ mod tests {
         let d = parse("Final-Recipient: rfc822; a@x\nStatus: 5.2.2\nFinal-Recipient: rfc822; b@x\nStatus: 5.1.1\n");
         assert_eq!(d.per_recipient.len(), 2);
         assert_eq!(strip_type("dns; mx.example.org"), "mx.example.org");
+    }
+
+    #[test]
+    fn a_mime_delimiter_ends_the_group() {
+        let d = parse("Final-Recipient: rfc822; a@x\nAction: relayed\nStatus: 2.0.0\n--=_Part:0.1--\n");
+        assert_eq!(d.per_recipient, vec![vec![
+            ("final-recipient".to_string(), "rfc822; a@x".to_string()),
+            ("action".to_string(), "relayed".to_string()),
+            ("status".to_string(), "2.0.0".to_string()),
+        ]]);
+        let d = parse("Final-Recipient: rfc822; a@x\nStatus: 5.1.1\n--B\nContent-Type: text/plain\n\nhello\n");
+        assert_eq!(d.per_recipient.len(), 1);
+        assert_eq!(field(&d.per_recipient[0], "status"), Some("5.1.1"));
+        assert!(field(&d.per_recipient[0], "content-type").is_none());
     }
 
     #[test]

@@ -165,6 +165,22 @@ fn returned_from_headers(block: &str) -> Returned {
     r
 }
 
+/// `text` without its MIME delimiter lines for `boundaries` (`--B` and the closing `--B--`,
+/// RFC 2046 §5.1.1: trailing white space allowed).
+fn strip_delimiters(text: &str, boundaries: &[&str]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_end();
+        let delimiter = t.strip_prefix("--").is_some_and(|b| boundaries.iter().any(|x| b == *x || b.strip_suffix("--") == Some(x)));
+        if delimiter {
+            out.push('\n');
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// Parse one message. `Err(NotBounce::NotABounce)` for ordinary mail.
 pub fn parse_message(raw: &[u8]) -> Result<Bounce, NotBounce> {
     parse_depth(raw, 0)
@@ -189,6 +205,7 @@ fn parse_depth(raw: &[u8], depth: usize) -> Result<Bounce, NotBounce> {
 
     // Walk the parts: the report, the human text, the returned message or headers.
     let mut status_body: Option<String> = None;
+    let mut status_span: Option<(usize, usize)> = None;
     let mut notice = String::new();
     let mut returned: Option<Returned> = None;
     let mut returned_text: Option<String> = None;
@@ -199,6 +216,7 @@ fn parse_depth(raw: &[u8], depth: usize) -> Result<Bounce, NotBounce> {
         match (&part.body, ty.as_str(), sub.as_str()) {
             (_, "message", "delivery-status" | "global-delivery-status") | (_, "text", "delivery-status") if status_body.is_none() => {
                 status_body = Some(String::from_utf8_lossy(part.contents()).into_owned());
+                status_span = Some((part.offset_header as usize, part.offset_end as usize));
             }
             (PartType::Message(m), _, _) if returned.is_none() => {
                 // The nested message's own bytes (its raw_message is the whole outer input).
@@ -239,7 +257,20 @@ fn parse_depth(raw: &[u8], depth: usize) -> Result<Bounce, NotBounce> {
         let root = &msg.parts[0];
         if let Some(b) = raw.get(root.offset_body as usize..(root.offset_end as usize).min(raw.len())) {
             let b = &b[..b.len().min(256 * 1024)];
-            let t = String::from_utf8_lossy(b);
+            let t = match status_span {
+                Some((s0, s1)) if s0 >= root.offset_body as usize && s1 <= root.offset_end as usize && s0 < s1 => {
+                    let base = root.offset_body as usize;
+                    let (a, z) = ((s0 - base).min(b.len()), (s1 - base).min(b.len()));
+                    let mut v = b[..a].to_vec();
+                    v.extend_from_slice(&b[z..]);
+                    std::borrow::Cow::Owned(String::from_utf8_lossy(&v).into_owned())
+                }
+                _ => String::from_utf8_lossy(b),
+            };
+            // MIME delimiters (the root's and nested multiparts') are structure, not words
+            // of the notice (they ended the last recipient's diagnostic: "Status: 2.0.0 --BB--").
+            let boundaries: Vec<&str> = msg.parts.iter().filter_map(|p| p.content_type().and_then(|c| c.attribute("boundary"))).collect();
+            let t = if boundaries.is_empty() { t } else { std::borrow::Cow::Owned(strip_delimiters(&t, &boundaries)) };
             notice = if t.contains("<html") || t.contains("<HTML") { text::strip_html(&t) } else { t.into_owned() };
         }
     }

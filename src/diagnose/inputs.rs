@@ -75,6 +75,12 @@ impl Request {
         // A malformed address typed by the user is an input error; one found in an
         // artefact is a finding (it may be the very cause of the rejection).
         if let Some(given) = self.sender.as_ref().filter(|_| self.strict_sender) {
+            if crate::spf::verify::is_null_sender(given) {
+                return Err("\"<>\" is the null sender (RFC 5321 §4.5.5), the one bounces and auto-replies are sent with: \
+                     it has no domain to diagnose. Give the address the rejected message was sent from, \
+                     or check the HELO identity SPF uses for it (RFC 7208 §2.4): `mailsleuth spf HELO-NAME --sender '<>' --ip IP`"
+                    .into());
+            }
             if let Err(e) = crate::address::parse_input(given) {
                 return Err(format!("sender {given:?} is not a valid address: {e}"));
             }

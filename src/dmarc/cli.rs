@@ -14,7 +14,7 @@ pub struct DmarcArgs {
     /// The From (header) domain to look up.
     pub domain: String,
     /// Explain alignment: the envelope sender (MAIL FROM / return-path); its domain is
-    /// the SPF identity.
+    /// the SPF identity. `<>` (null sender, with --helo): the HELO name is.
     #[arg(long, value_name = "ADDR", conflicts_with = "spf_domain")]
     pub mail_from: Option<String>,
     /// Explain alignment: the domain SPF is checked for (instead of --mail-from).
@@ -39,14 +39,27 @@ fn valid_domain(d: &str) -> bool {
 
 /// The alignment inputs, checked; Err is a usage error.
 fn alignment_inputs(args: &DmarcArgs) -> Result<super::explain::Inputs, String> {
+    let null_sender = args.mail_from.as_deref().is_some_and(crate::spf::verify::is_null_sender);
+    let mut mail_from = args.mail_from.clone();
+    if null_sender {
+        // RFC 7208 §2.4: with a null reverse-path SPF checks postmaster@HELO.
+        match args.helo.as_deref().map(crate::dns::normalize) {
+            Some(h) if valid_domain(&h) => mail_from = Some(format!("postmaster@{h}")),
+            Some(h) => return Err(format!("--helo {h:?} is not a domain name")),
+            None => {
+                return Err("--mail-from '<>' is the null sender: SPF then checks the HELO name (RFC 7208 §2.4); give it with --helo NAME".into())
+            }
+        }
+    }
     let inputs = super::explain::Inputs {
-        mail_from: args.mail_from.clone(),
+        mail_from: mail_from.clone(),
         spf_domain: args.spf_domain.clone(),
         dkim_domains: args.dkim_domains.clone(),
         ip: args.ip,
         helo: args.helo.clone(),
+        null_sender,
     };
-    if let Some(m) = &args.mail_from {
+    if let Some(m) = &mail_from {
         match m.rsplit_once('@') {
             Some((_, d)) if valid_domain(d) => {}
             _ => return Err(format!("--mail-from {m:?} is not an address with a domain")),

@@ -29,6 +29,9 @@ pub struct Inputs {
     /// The sending IP: SPF is evaluated for it.
     pub ip: Option<IpAddr>,
     pub helo: Option<String>,
+    /// The envelope sender was the null reverse-path `<>`: `mail_from` then holds
+    /// postmaster@HELO, the identity SPF checks (RFC 7208 §2.4).
+    pub null_sender: bool,
 }
 
 impl Inputs {
@@ -78,6 +81,11 @@ pub async fn explain(resolver: &Resolver, report: &DomainReport, inputs: &Inputs
     let from = report.domain.clone();
     let (aspf, adkim) = report.discovery.found().map(|f| (f.record.aspf, f.record.adkim)).unwrap_or((AlignMode::Relaxed, AlignMode::Relaxed));
     let mut notes = Vec::new();
+    if inputs.null_sender {
+        if let Some(d) = inputs.spf_identity() {
+            notes.push(format!("null sender (<>): SPF checks the HELO identity {d}, as postmaster@{d} (RFC 7208 §2.4)"));
+        }
+    }
     let spf = match (inputs.spf_identity(), inputs.ip) {
         (Some(domain), Some(ip)) => {
             let sender = inputs.mail_from.clone().unwrap_or_else(|| format!("postmaster@{domain}"));

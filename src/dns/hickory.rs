@@ -44,6 +44,25 @@ fn name_text(n: &Name) -> String {
     super::normalize(&n.to_ascii())
 }
 
+/// The name put on the wire for `name` (dot-separated labels, no escapes). A label may
+/// hold any octet (RFC 2181 §11), and a name an SPF macro makes often holds '@', '+', '%'
+/// or a space (RFC 7208 §7.3 still asks it): hickory's text parser refuses those, so such
+/// a name is built from its raw labels. A backslash is an octet too, not an escape (the
+/// text parser would read `\065` as another name). Empty labels, a label over 63 octets
+/// and a name over 253 stay invalid.
+fn wire_name(name: &str) -> Result<Name, String> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if let Some(why) = super::invalid_name(name) {
+        return Err(why);
+    }
+    if !name.contains('\\') {
+        if let Ok(n) = Name::from_ascii(format!("{name}.")) {
+            return Ok(n);
+        }
+    }
+    Name::from_labels(name.split('.').map(str::as_bytes)).map_err(|e| e.to_string())
+}
+
 pub(super) fn convert(rdata: &RData) -> Rec {
     match rdata {
         RData::A(a) => Rec::A(a.0),
@@ -152,7 +171,7 @@ impl HickoryBackend {
     }
 
     pub(super) async fn query(&self, name: &str, rtype: RType) -> Answer {
-        let fqdn = match Name::from_ascii(format!("{name}.")) {
+        let fqdn = match wire_name(name) {
             Ok(n) => n,
             Err(e) => return Answer::failed(name, rtype, Outcome::Error, format!("invalid name: {e}"), &self.answered_by),
         };
@@ -223,7 +242,7 @@ impl HickoryBackend {
         let mut cnames: Vec<(String, String)> = Vec::new();
         let mut current = super::normalize(name);
         for _ in 0..8 {
-            let fqdn = Name::from_ascii(format!("{current}.")).ok()?;
+            let fqdn = wire_name(&current).ok()?;
             let lookup = self.resolver.lookup(fqdn, RecordType::CNAME).await.ok()?;
             let target = lookup.answers().iter().find_map(|r| match &r.data {
                 RData::CNAME(c) => Some(name_text(&c.0)),
@@ -286,4 +305,32 @@ fn server(addr: SocketAddr) -> NameServerConfig {
     ns.connections = vec![udp, tcp];
     ns.trust_negative_responses = true;
     ns
+}
+
+#[cfg(test)]
+mod wire_name_tests {
+    use super::wire_name;
+
+    fn labels(name: &str) -> Vec<Vec<u8>> {
+        wire_name(name).expect(name).iter().map(|l| l.to_vec()).collect()
+    }
+
+    #[test]
+    fn any_octet_is_a_label_octet() {
+        assert_eq!(labels("shop.example"), vec![b"shop".to_vec(), b"example".to_vec()]);
+        assert_eq!(labels("bob@ms.t.example")[0], b"bob@ms".to_vec());
+        assert_eq!(labels("a+b.p.example")[0], b"a+b".to_vec());
+        assert_eq!(labels("a b.p.example")[0], b"a b".to_vec());
+        assert_eq!(labels("a%b.p.example")[0], b"a%b".to_vec());
+        // A backslash is an octet, not the start of an escape.
+        assert_eq!(labels(r"a\065.p.example")[0], br"a\065".to_vec());
+        assert!(wire_name("shop.example.").unwrap().is_fqdn());
+    }
+
+    #[test]
+    fn empty_and_long_labels_stay_invalid() {
+        assert_eq!(wire_name("a..example").unwrap_err(), "empty label");
+        assert!(wire_name(&format!("{}.example", "x".repeat(64))).unwrap_err().contains("limit 63"));
+        assert!(wire_name(&format!("{}.example", "abcdefgh.".repeat(30))).unwrap_err().contains("limit 253"));
+    }
 }

@@ -65,6 +65,9 @@ pub fn render_text(x: &Explanation, s: Style) -> String {
         Permanence::Unknown => s.dim("no class (no code found)"),
     };
     out.push_str(&format!("{} {}  {}\n", s.bold("reply"), s.bold(&codes), perm));
+    if let Some(d) = &x.code_disagreement {
+        out.push_str(&format!("  {:<10} {}\n", s.dim("note"), s.yellow(d)));
+    }
     if let Some(m) = x.basic_meaning {
         out.push_str(&format!("  {:<10} {}\n", s.dim("basic"), m));
     }

@@ -102,6 +102,10 @@ pub struct Explanation {
     /// What that rule means, when the cause summary alone would mislead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<&'static str>,
+    /// When the enhanced code's class is not the basic code's (550 4.7.1): the basic code
+    /// decides permanence, and this says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_disagreement: Option<String>,
     pub blames: &'static [Identity],
     /// Check families (finding id prefixes) that confirm the cause.
     pub checks: &'static [&'static str],
@@ -209,7 +213,16 @@ pub fn explain_reply(reply: Reply) -> Explanation {
 /// Explain a reply whose stage may be known from elsewhere (a bounce's transcript).
 pub fn explain_with_stage(reply: Reply, stage_hint: Option<Stage>) -> Explanation {
     let raw = parse::bounded(&reply.raw, parse::MAX_INPUT);
-    let class = reply.enhanced.map(|e| e.class).or(reply.code.map(|c| (c / 100) as u8));
+    // RFC 5321 §4.2.1 / RFC 3463 §2: the client acts on the basic code, and the enhanced
+    // code's class should match it; the enhanced class counts only when there is no basic code.
+    let basic_class = reply.code.map(|c| (c / 100) as u8);
+    let class = basic_class.or(reply.enhanced.map(|e| e.class));
+    let code_disagreement = match (reply.code, reply.enhanced) {
+        (Some(code), Some(e)) if basic_class != Some(e.class) => {
+            Some(format!("the enhanced code {e} disagrees with the reply code {code}: clients act on {code}"))
+        }
+        _ => None,
+    };
     let permanence = match class {
         Some(5) => Permanence::Permanent,
         Some(4) => Permanence::Transient,
@@ -260,6 +273,7 @@ pub fn explain_with_stage(reply: Reply, stage_hint: Option<Stage>) -> Explanatio
         sender_side,
         rule,
         note: rule.and_then(vendor::note),
+        code_disagreement,
         blames: blames_of(cause, raw),
         checks: cause.checks(),
         sender_hint,

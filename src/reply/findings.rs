@@ -34,6 +34,9 @@ pub fn findings(x: &Explanation) -> Vec<Finding> {
         Permanence::Success => "success".to_string(),
         Permanence::Unknown => "no class".to_string(),
     });
+    if let Some(d) = &x.code_disagreement {
+        detail.push(d.clone());
+    }
     let mut detail = detail.join("; ");
     if let Some(n) = x.note {
         detail = format!("{detail}. {n}");

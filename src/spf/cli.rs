@@ -19,7 +19,8 @@ pub struct SpfArgs {
     /// Evaluate the record for this sending IP: verdict, trace and the fix.
     #[arg(long)]
     pub ip: Option<IpAddr>,
-    /// The MAIL FROM address (for macros; default postmaster@DOMAIN).
+    /// The MAIL FROM address (for macros; default postmaster@DOMAIN). `<>`, the null
+    /// sender of bounces: SPF checks the HELO identity, DOMAIN, as postmaster@DOMAIN.
     #[arg(long, value_name = "ADDR")]
     pub sender: Option<String>,
     /// The HELO/EHLO name: also evaluates the HELO identity (with --ip).
@@ -55,6 +56,21 @@ pub async fn run(args: SpfArgs, env: &Env) -> ExitCode {
         eprintln!("mailsleuth spf: {domain:?} is not a domain name: {p}");
         return ExitCode::from(exit::USAGE);
     }
+    // A null sender (<>): the MAIL FROM check is the HELO identity's (RFC 7208 §2.4).
+    let null_sender = args.sender.as_deref().is_some_and(super::verify::is_null_sender);
+    let (sender, shown_sender) = if null_sender {
+        if let Some(h) = args.helo.as_deref().map(crate::dns::normalize).filter(|h| *h != domain) {
+            eprintln!(
+                "mailsleuth spf: with the null sender <>, SPF checks the HELO identity (RFC 7208 §2.4): give the HELO name as DOMAIN (`mailsleuth spf {h} --sender '<>'`)"
+            );
+            return ExitCode::from(exit::USAGE);
+        }
+        let s = format!("postmaster@{domain}");
+        let shown = format!("<> (null sender: the HELO identity, checked as {s}, RFC 7208 §2.4)");
+        (s, shown)
+    } else {
+        (sender.clone(), sender)
+    };
     if let Some(r) = &args.record {
         if !super::parse::is_spf1(r) {
             eprintln!("mailsleuth spf: --record must start with \"v=spf1\"");
@@ -69,7 +85,7 @@ pub async fn run(args: SpfArgs, env: &Env) -> ExitCode {
         }
     };
     let r = &dns.resolver;
-    let helo = args.helo.clone().unwrap_or_default();
+    let helo = if null_sender { domain.clone() } else { args.helo.clone().unwrap_or_default() };
     let eval_fut = async {
         let ip = args.ip?;
         let mut q = Query::mail_from(ip, &sender, &helo);
@@ -79,7 +95,8 @@ pub async fn run(args: SpfArgs, env: &Env) -> ExitCode {
     };
     let helo_fut = async {
         match (args.ip, &args.helo) {
-            (Some(ip), Some(h)) => Some(check_host(r, &Query::helo(ip, h)).await),
+            // With a null sender the MAIL FROM check above already is the HELO check.
+            (Some(ip), Some(h)) if !null_sender => Some(check_host(r, &Query::helo(ip, h)).await),
             _ => None,
         }
     };
@@ -106,7 +123,7 @@ pub async fn run(args: SpfArgs, env: &Env) -> ExitCode {
         });
     } else {
         let style = Style { color: env.color };
-        let mut out = render(&domain, &sender, &lint, ev.as_ref(), helo_ev.as_ref(), &findings, style);
+        let mut out = render(&domain, &shown_sender, &lint, ev.as_ref(), helo_ev.as_ref(), &findings, style);
         if env.global.trace_dns {
             out.push_str(&format!("\n{}\n{}", style.heading("DNS queries"), text::dns_log(style, &r.log())));
         }

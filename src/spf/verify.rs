@@ -238,6 +238,12 @@ fn temp(a: &Answer) -> Abort {
     Abort { result: SpfResult::TempError, reason: format!("DNS failure: {}", a.summary()) }
 }
 
+/// The null reverse-path `<>` (RFC 5321 §4.5.5: what bounces are sent with). SPF then
+/// checks the HELO identity, with postmaster@HELO as the sender (RFC 7208 §2.4).
+pub fn is_null_sender(s: &str) -> bool {
+    s.trim() == "<>"
+}
+
 /// §4.3: a domain that is not a multi-label FQDN gives "none".
 pub fn domain_problem(d: &str) -> Option<String> {
     let d = d.strip_suffix('.').unwrap_or(d);
