@@ -2,42 +2,16 @@
 //! scenario suite or a replay, and under --zones only to MX hosts on loopback. A real
 //! SMTP listener on loopback counts the connections it gets.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
+
+#[path = "support/smtp_loopback.rs"]
+mod smtp_loopback;
 
 /// A minimal SMTP server on 127.0.0.1 that knows no user: RCPT TO is refused.
-fn smtp_listener() -> (u16, Arc<AtomicUsize>) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
-    std::thread::spawn(move || {
-        for conn in l.incoming().flatten() {
-            seen.fetch_add(1, Ordering::SeqCst);
-            std::thread::spawn(move || {
-                let mut w = conn.try_clone().unwrap();
-                let _ = w.write_all(b"220 mx.loop.test ESMTP\r\n");
-                for line in BufReader::new(conn).lines().map_while(Result::ok) {
-                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
-                    let answer: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250 mx.loop.test\r\n",
-                        "MAIL" => b"250 2.1.0 Ok\r\n",
-                        "RCPT" => b"550 5.1.1 <nobody@loop.test>: Recipient address rejected: User unknown\r\n",
-                        "QUIT" => b"221 2.0.0 Bye\r\n",
-                        _ => b"250 2.0.0 Ok\r\n",
-                    };
-                    if w.write_all(answer).is_err() || verb == "QUIT" {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    (port, count)
+fn smtp_listener() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    smtp_loopback::start(smtp_loopback::no_such_user)
 }
 
 /// loop.test's MX is on loopback; far.test's is a documentation address off loopback.

@@ -1,8 +1,10 @@
 //! Messages signed here with mail-auth's signer (the dkimpy test key), then verified:
 //! each failure reason the verifier can give is named precisely.
 
-use base64::Engine;
-use mail_auth::common::crypto::{RsaKey, Sha256};
+#[path = "support/dkim_key.rs"]
+mod dkim_key;
+use dkim_key::{public_record, signing_key};
+
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::DkimSigner;
 use mailsleuth::conformance::require_data_dir;
@@ -11,19 +13,7 @@ use mailsleuth::dns::{Rec, Resolver, StaticZone};
 
 const MESSAGE: &str = "From: Shop <billing@example.com>\r\nTo: someone@example.org\r\nSubject: Invoice 42\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <42@example.com>\r\n\r\nYour invoice is attached.\r\n";
 
-fn key() -> RsaKey<Sha256> {
-    let d = require_data_dir("dkim/dkimpy-testdata/test.private");
-    let pem = std::fs::read_to_string(d.join("dkim/dkimpy-testdata/test.private")).unwrap();
-    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
-    let der = rustls::pki_types::PrivateKeyDer::Pkcs1(rustls::pki_types::PrivatePkcs1KeyDer::from(der));
-    RsaKey::<Sha256>::from_key_der(der).unwrap()
-}
 
-fn public_record() -> String {
-    let d = require_data_dir("dkim/dkimpy-testdata/test.txt");
-    std::fs::read_to_string(d.join("dkim/dkimpy-testdata/test.txt")).unwrap().trim().to_string()
-}
 
 fn resolver(record: &str) -> Resolver {
     let mut z = StaticZone::new();
@@ -32,7 +22,7 @@ fn resolver(record: &str) -> Resolver {
 }
 
 fn sign(expire: Option<u64>, body_length: bool) -> Vec<u8> {
-    let mut signer = DkimSigner::from_key(key()).domain("example.com").selector("test").headers(["From", "To", "Subject", "Date"]);
+    let mut signer = DkimSigner::from_key(signing_key()).domain("example.com").selector("test").headers(["From", "To", "Subject", "Date"]);
     if let Some(x) = expire {
         signer = signer.expiration(x);
     }

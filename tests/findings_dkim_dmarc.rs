@@ -4,13 +4,14 @@
 //! (`dkim::inspect_domain`, `dmarc::inspect`, `dmarc::evaluate_for`, `dmarc::diagnose`,
 //! `dmarc::message::verify`); each id with its documented severity.
 
+#[path = "support/dkim_key.rs"]
+mod dkim_key;
+use dkim_key::{public_record, signing_key};
+
 use std::time::Duration;
 
-use base64::Engine;
-use mail_auth::common::crypto::{RsaKey, Sha256};
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::DkimSigner;
-use mailsleuth::conformance::require_data_dir;
 use mailsleuth::diagnose::Context;
 use mailsleuth::dmarc::{self, message};
 use mailsleuth::dns::{DnsConfig, Fault, RType, Resolver, World};
@@ -142,19 +143,7 @@ async fn dkim_key_multiple_and_a_clean_key() {
 
 const MESSAGE: &str = "From: Shop <billing@example.com>\r\nTo: someone@example.org\r\nSubject: Invoice 42\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <42@example.com>\r\n\r\nYour invoice is attached.\r\n";
 
-fn signing_key() -> RsaKey<Sha256> {
-    let d = require_data_dir("dkim/dkimpy-testdata/test.private");
-    let pem = std::fs::read_to_string(d.join("dkim/dkimpy-testdata/test.private")).unwrap();
-    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
-    let der = rustls::pki_types::PrivateKeyDer::Pkcs1(rustls::pki_types::PrivatePkcs1KeyDer::from(der));
-    RsaKey::<Sha256>::from_key_der(der).unwrap()
-}
 
-fn test_public_record() -> String {
-    let d = require_data_dir("dkim/dkimpy-testdata/test.txt");
-    std::fs::read_to_string(d.join("dkim/dkimpy-testdata/test.txt")).unwrap().trim().to_string()
-}
 
 fn signed(auid: Option<&str>) -> Vec<u8> {
     let mut s = DkimSigner::from_key(signing_key()).domain("example.com").selector("test").headers(["From", "To", "Subject", "Date"]);
@@ -191,7 +180,7 @@ async fn verify(r: &Resolver, raw: &[u8]) -> Vec<Finding> {
 
 #[tokio::test]
 async fn dkim_signature_findings() {
-    let key = test_public_record();
+    let key = public_record();
     let (_d, _w, r) = example_com(&key).await;
     let mut wrong = Vec::new();
     // Sanity: the same signer, untouched, passes (so the cases below fail for their reason).
@@ -219,12 +208,12 @@ async fn dkim_signature_findings() {
 #[tokio::test]
 async fn dkim_strict_identity_key_refuses_a_subdomain_identity() {
     // t=s: i= must be exactly d=; a subdomain identity fails as identity-mismatch.
-    let key = test_public_record().replace("v=DKIM1;", "v=DKIM1; t=s;");
+    let key = public_record().replace("v=DKIM1;", "v=DKIM1; t=s;");
     let (_d, _w, r) = example_com(&key).await;
     let f = verify(&r, &signed(Some("billing@mail.example.com"))).await;
     assert!(check(&f, "t=s", "dkim.identity-mismatch", Severity::Error, "").is_none(), "{f:#?}");
     // The same identity under a key without t=s verifies.
-    let (_d2, _w2, r2) = example_com(&test_public_record()).await;
+    let (_d2, _w2, r2) = example_com(&public_record()).await;
     let f = verify(&r2, &signed(Some("billing@mail.example.com"))).await;
     assert!(check(&f, "no t=s", "dkim.pass", Severity::Ok, "").is_none(), "{f:#?}");
 }
@@ -327,7 +316,7 @@ async fn dmarc_report_auth_unknown_on_a_dns_failure() {
 /// DMARC must not count it as an aligned DKIM pass.
 #[tokio::test]
 async fn dkim_signature_without_from_in_h_is_a_permerror_and_not_a_dmarc_pass() {
-    let key = test_public_record();
+    let key = public_record();
     let (_d, _w, r) = example_com(&key).await;
     let sig = DkimSigner::from_key(signing_key()).domain("example.com").selector("test").headers(["To", "Subject", "Date"]).sign(MESSAGE.as_bytes()).unwrap();
     let mut raw = sig.to_header().into_bytes();
@@ -350,7 +339,7 @@ async fn dkim_signature_without_from_in_h_is_a_permerror_and_not_a_dmarc_pass() 
 /// domain has no record either.
 #[tokio::test]
 async fn dmarc_temperror_has_no_policy_in_authentication_results() {
-    let key = test_public_record();
+    let key = public_record();
     let (_d, w, r) = example_com(&key).await;
     w.inject("_dmarc.example.com", Some(RType::Txt), Fault::ServFail);
     let opts = message::VerifyOptions { ip: None, helo: None, mail_from: None };
@@ -372,7 +361,7 @@ async fn multi_domain_from_has_one_consistent_verdict() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("example.com.zone"),
-        format!("$TTL 300\n$ORIGIN example.com.\n@ IN A 192.0.2.1\n_dmarc IN TXT \"v=DMARC1; p=reject\"\ntest._domainkey IN TXT {}\n", txt(&test_public_record())),
+        format!("$TTL 300\n$ORIGIN example.com.\n@ IN A 192.0.2.1\n_dmarc IN TXT \"v=DMARC1; p=reject\"\ntest._domainkey IN TXT {}\n", txt(&public_record())),
     )
     .unwrap();
     std::fs::write(dir.path().join("attacker.example.zone"), "$TTL 300\n$ORIGIN attacker.example.\n@ IN A 192.0.2.66\n").unwrap();

@@ -3,41 +3,23 @@
 //! sender-verify callout) are walked key by key against the doc's tables.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
+#[path = "support/smtp_loopback.rs"]
+mod smtp_loopback;
+
 /// An SMTP server on 127.0.0.1 that refuses the sender at MAIL FROM.
 fn smtp_listener() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for conn in l.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut w = conn.try_clone().unwrap();
-                let _ = w.write_all(b"220 mx.loop.test ESMTP\r\n");
-                for line in BufReader::new(conn).lines().map_while(Result::ok) {
-                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
-                    let answer: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250 mx.loop.test\r\n",
-                        "MAIL" if line.contains("shop.example") => b"553 5.7.1 <billing@shop.example>: Sender address rejected: not owned by user\r\n",
-                        "MAIL" => b"250 2.1.0 Ok\r\n",
-                        "RCPT" => b"550 5.1.1 <nobody@loop.test>: Recipient address rejected: User unknown\r\n",
-                        "QUIT" => b"221 2.0.0 Bye\r\n",
-                        _ => b"250 2.0.0 Ok\r\n",
-                    };
-                    if w.write_all(answer).is_err() || verb == "QUIT" {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    port
+    smtp_loopback::start(|verb, line| match verb {
+        "MAIL" if line.contains("shop.example") => b"553 5.7.1 <billing@shop.example>: Sender address rejected: not owned by user\r\n",
+        _ => smtp_loopback::no_such_user(verb, line),
+    })
+    .0
 }
+
 
 /// `diagnose --json ... --record BUNDLE`: the diagnose document and the bundle.
 fn run(zones: &Path, args: &[&str], mx_port: u16) -> (Value, Value) {
